@@ -1,0 +1,439 @@
+"""Campaign configuration: the registry of units, campaigns and everything an office configures.
+
+Field semantics follow ../shared/spec/scoring.md; the comments here say why a field exists.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Unit(models.Model):
+    """A unit in the registry (被评单位). Its identity outlives renames and campaigns, because
+    next year's 连续两年末位 rule must find the same unit even under a new name."""
+
+    name = models.CharField(_("名称"), max_length=200, unique=True)
+    former_names = models.TextField(
+        _("曾用名"), blank=True, help_text=_("每行一个;导入时按曾用名也能找到同一单位")
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("被评单位(登记)")
+        verbose_name_plural = _("被评单位(登记)")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def all_names(self) -> list[str]:
+        return [self.name, *[n.strip() for n in self.former_names.splitlines() if n.strip()]]
+
+
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        OPEN = "open", _("进行中")
+        CLOSED = "closed", _("已结束")
+        PUBLISHED = "published", _("已公示")
+
+    class Aggregation(models.TextChoices):
+        SUM = "sum", _("得分相加 (sum)")
+        MEAN = "mean", _("平均分 (mean)")
+
+    name = models.CharField(_("名称"), max_length=200)
+    slug = models.SlugField(_("标识"), max_length=80, unique=True)
+    year = models.PositiveIntegerField(_("年度"), validators=[MinValueValidator(2000)])
+    series = models.CharField(_("系列"), max_length=100, blank=True, help_text=_("例如 千人评议机关"))
+    previous = models.ForeignKey(
+        "self",
+        verbose_name=_("上一次评议"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="next_campaigns",
+    )
+    preset = models.CharField(_("预设"), max_length=20, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    aggregation = models.CharField(
+        _("计分方式"), max_length=4, choices=Aggregation.choices, default=Aggregation.SUM
+    )
+    threshold = models.DecimalField(
+        _("满意率整改线"),
+        max_digits=6,
+        decimal_places=4,
+        default=Decimal("0.9"),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))],
+        help_text=_("0 到 1 之间,例如 0.9 表示 90%"),
+    )
+    blank_means = models.ForeignKey(
+        "RatingOption",
+        verbose_name=_("未填写视为"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("例如千人评议:未填写按“弃权”计"),
+    )
+    anonymous = models.BooleanField(
+        _("匿名评议"), default=True, help_text=_("匿名时,任何数据都不能把选票与代表关联")
+    )
+    double_entry = models.BooleanField(
+        _("纸质票双人录入"), default=True, help_text=_("关闭则单人录入,报告中注明")
+    )
+    min_new_share = models.DecimalField(
+        _("新聘代表最低比例"),
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))],
+        help_text=_("例如政风行风评议:新聘代表不少于三分之一,填 0.3333"),
+    )
+    rules_text = models.TextField(_("规则说明"), blank=True)
+    scale_explanation = models.TextField(_("评价等次说明"), blank=True)
+    instructions = models.TextField(_("填表说明"), blank=True)
+    results_published_at = models.DateTimeField(_("公示时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("评议活动")
+        verbose_name_plural = _("评议活动")
+        ordering = ["-year", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(threshold__gte=0) & Q(threshold__lte=1), name="campaign_threshold_0_1"
+            ),
+        ]
+        permissions = [
+            ("configure_campaign", _("配置评议活动")),
+            ("key_paper_ballots", _("录入纸质选票")),
+            ("resolve_paper_disputes", _("裁决录入分歧")),
+            ("view_results", _("查看评议结果")),
+            ("download_reports", _("下载报告")),
+            ("view_auditlog", _("查看审计日志")),
+            ("manage_codes", _("管理评议码")),
+            ("publish_results", _("公示结果")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.year})"
+
+    def has_ballots(self) -> bool:
+        # Imported lazily: configuration must not depend on ballots at import time.
+        from ballots.models import Ballot
+
+        return Ballot.objects.filter(campaign=self).exists()
+
+    def assert_configurable(self) -> None:
+        """Refuse changes to what was voted on once a ballot exists."""
+        if self.pk and self.has_ballots():
+            raise ValidationError(
+                _("评议活动“%(name)s”已有选票,不能再修改评价等次、评议内容或被评单位。")
+                % {"name": self.name}
+            )
+
+
+class RatingOption(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="options")
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    label = models.CharField(_("等次"), max_length=20)
+    weight = models.DecimalField(
+        _("分值"), max_digits=10, decimal_places=4, validators=[MinValueValidator(Decimal(0))]
+    )
+    satisfied = models.BooleanField(_("计入满意"), default=False)
+    counted = models.BooleanField(_("计入有效票"), default=True)
+
+    class Meta:
+        verbose_name = _("评价等次")
+        verbose_name_plural = _("评价等次")
+        ordering = ["campaign", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "label"], name="option_label_unique"),
+            models.CheckConstraint(condition=Q(weight__gte=0), name="option_weight_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.weight.normalize()})"
+
+
+class Dimension(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="dimensions")
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    name = models.CharField(_("评议内容"), max_length=50)
+    description = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("评议内容")
+        verbose_name_plural = _("评议内容")
+        ordering = ["campaign", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "name"], name="dimension_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="categories")
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    name = models.CharField(_("类别"), max_length=100)
+    winners = models.PositiveIntegerField(_("优胜名额"), default=0)
+    last_place = models.PositiveIntegerField(_("末位名额"), default=1)
+
+    class Meta:
+        verbose_name = _("类别")
+        verbose_name_plural = _("类别")
+        ordering = ["campaign", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "name"], name="category_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignUnit(models.Model):
+    """A registry unit taking part in one campaign, in one category."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="units")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("登记单位"), on_delete=models.PROTECT, related_name="participations"
+    )
+    category = models.ForeignKey(
+        Category, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="units"
+    )
+    # The name as printed on this campaign's ballot: the registry name may change later.
+    name = models.CharField(_("名称"), max_length=200)
+    order = models.PositiveIntegerField(_("顺序"), default=0)
+    vertical = models.BooleanField(_("垂直管理"), default=False)
+    vetoed = models.BooleanField(_("一票否决"), default=False)
+    note = models.TextField(_("备注"), blank=True)
+
+    class Meta:
+        verbose_name = _("参评单位")
+        verbose_name_plural = _("参评单位")
+        ordering = ["campaign", "category__order", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "unit"], name="campaignunit_unit_unique"),
+            models.UniqueConstraint(fields=["campaign", "name"], name="campaignunit_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.category_id and self.campaign_id and self.category.campaign_id != self.campaign_id:
+            raise ValidationError({"category": _("类别不属于本评议活动")})
+
+
+class Phase(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="phases")
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    name = models.CharField(_("阶段"), max_length=100)
+    start = models.DateField(_("开始日期"), null=True, blank=True)
+    end = models.DateField(_("结束日期"), null=True, blank=True)
+    description = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("阶段")
+        verbose_name_plural = _("阶段")
+        ordering = ["campaign", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.start and self.end and self.end < self.start:
+            raise ValidationError({"end": _("结束日期不能早于开始日期")})
+
+
+class RepresentativeGroup(models.Model):
+    """代表类别: a quota group of representatives, optionally weighted in a `mean` tally."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="groups")
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    name = models.CharField(_("代表类别"), max_length=100)
+    target_share = models.DecimalField(
+        _("目标比例"),
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))],
+        help_text=_("例如 0.6 表示 60%"),
+    )
+    target_is_minimum = models.BooleanField(
+        _("比例为下限"), default=False, help_text=_("例如“服务对象不少于50%”")
+    )
+    weight = models.DecimalField(
+        _("计分权重"),
+        max_digits=6,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text=_("仅用于平均分计分;留空表示不加权"),
+    )
+
+    class Meta:
+        verbose_name = _("代表类别")
+        verbose_name_plural = _("代表类别")
+        ordering = ["campaign", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "name"], name="group_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GradeBand(models.Model):
+    """等次 bands on the score, e.g. 90 优秀 / 80 良好 / 60 合格 / 0 不合格."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="grade_bands")
+    minimum = models.DecimalField(_("最低分"), max_digits=12, decimal_places=4)
+    label = models.CharField(_("等次"), max_length=20)
+
+    class Meta:
+        verbose_name = _("等次分档")
+        verbose_name_plural = _("等次分档")
+        ordering = ["campaign", "-minimum"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "minimum"], name="gradeband_min_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ≥ {self.minimum.normalize()}"
+
+
+class Representative(models.Model):
+    """评议代表. In an anonymous campaign nothing links a ballot back to this row."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="representatives"
+    )
+    group = models.ForeignKey(
+        RepresentativeGroup,
+        verbose_name=_("代表类别"),
+        on_delete=models.PROTECT,
+        related_name="representatives",
+    )
+    name = models.CharField(_("姓名"), max_length=100)
+    district = models.CharField(_("片区"), max_length=100, blank=True)
+    affiliation = models.CharField(_("单位及职务"), max_length=200, blank=True)
+    phone = models.CharField(_("手机"), max_length=30, blank=True)
+    is_new = models.BooleanField(_("新聘"), default=False)
+    batch = models.ForeignKey(
+        "ballots.ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("评议代表")
+        verbose_name_plural = _("评议代表")
+        ordering = ["campaign", "group__order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AuditLogQuerySet(models.QuerySet["AuditLog"]):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("The audit log is append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("The audit log is append-only")
+
+
+class AuditLog(models.Model):
+    """Append-only: who, when, what, before and after. Rows are never updated or deleted."""
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as text so the entry still says who it was after the account is removed.
+    username = models.CharField(_("用户"), max_length=150, blank=True)
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    campaign_slug = models.CharField(_("活动"), max_length=80, blank=True)
+    action = models.CharField(_("操作"), max_length=50, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=100, blank=True)
+    object_id = models.CharField(_("对象"), max_length=100, blank=True)
+    object_repr = models.CharField(_("对象名称"), max_length=300, blank=True)
+    before = models.JSONField(_("修改前"), null=True, blank=True)
+    after = models.JSONField(_("修改后"), null=True, blank=True)
+    reason = models.TextField(_("原因"), blank=True)
+
+    objects = AuditLogQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计日志")
+        verbose_name_plural = _("审计日志")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_repr}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("The audit log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("The audit log is append-only")
+
+
+class BackgroundJob(models.Model):
+    """Progress of long work (big imports, long PDFs) run by the task worker, polled by pages."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("进行中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("类型"), max_length=50)
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    result_file = models.FileField(upload_to="jobs/%Y/%m/", blank=True)
+    result_name = models.CharField(max_length=200, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(self.done * 100 / self.total) if self.total else 0

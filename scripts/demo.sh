@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Quick start, step 1: set everything up and serve the demo at http://127.0.0.1:8000.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export DEBUG="${DEBUG:-1}"
+PY=.venv/bin/python
+$PY manage.py migrate --noinput -v0
+$PY manage.py compilemessages -v0 >/dev/null 2>&1 || true
+$PY manage.py demo --if-missing
+# The task worker runs long imports and big PDFs in the background.
+$PY manage.py db_worker >/tmp/pingyi-worker.log 2>&1 &
+worker=$!
+trap 'kill $worker 2>/dev/null || true' EXIT
+echo "Pingyi: http://127.0.0.1:8000/  (admin: http://127.0.0.1:8000/admin/)"
+exec_server() { $PY manage.py runserver 127.0.0.1:8000 --noreload; }
+exec_server
