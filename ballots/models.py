@@ -154,7 +154,7 @@ class Ballot(models.Model):
         verbose_name=_("代表类别"),
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         related_name="ballots",
     )
     district = models.CharField(_("片区"), max_length=100, blank=True)
@@ -173,7 +173,7 @@ class Ballot(models.Model):
     )
     # Set only in named campaigns; the service refuses it for anonymous ones.
     access_code = models.OneToOneField(
-        AccessCode, null=True, blank=True, on_delete=models.PROTECT, related_name="ballot"
+        AccessCode, null=True, blank=True, on_delete=models.RESTRICT, related_name="ballot"
     )
     received_on = models.DateField(_("日期"), auto_now_add=True)
 
@@ -207,12 +207,12 @@ class Vote(models.Model):
     ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="votes")
     # Denormalised from the ballot so the tally's GROUP BY filters on one indexed column.
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
-    unit = models.ForeignKey(CampaignUnit, on_delete=models.PROTECT, related_name="votes")
+    unit = models.ForeignKey(CampaignUnit, on_delete=models.RESTRICT, related_name="votes")
     dimension = models.ForeignKey(
-        Dimension, null=True, blank=True, on_delete=models.PROTECT, related_name="votes"
+        Dimension, null=True, blank=True, on_delete=models.RESTRICT, related_name="votes"
     )
     option = models.ForeignKey(
-        RatingOption, null=True, blank=True, on_delete=models.PROTECT, related_name="votes"
+        RatingOption, null=True, blank=True, on_delete=models.RESTRICT, related_name="votes"
     )
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.OPTION)
 
@@ -250,7 +250,7 @@ class Comment(models.Model):
     ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="comments")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey(
-        CampaignUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="comments"
+        CampaignUnit, null=True, blank=True, on_delete=models.RESTRICT, related_name="comments"
     )
     text = models.TextField(_("意见和建议"), max_length=2000)
 

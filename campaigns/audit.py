@@ -15,7 +15,8 @@ from campaigns.models import AuditLog, Campaign
 
 def jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
+        # 0.9000 and 0.9 are the same threshold: log it as people write it ("0.9", "100").
+        return format(value.normalize(), "f")
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, uuid.UUID):

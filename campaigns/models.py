@@ -39,6 +39,10 @@ class Unit(models.Model):
         return [self.name, *[n.strip() for n in self.former_names.splitlines() if n.strip()]]
 
 
+# Inside a campaign, RESTRICT rather than PROTECT: a vote may not lose its unit or option,
+# but deleting a whole (test or mistaken) campaign removes its own rows together.
+
+
 class Campaign(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")
@@ -213,7 +217,7 @@ class CampaignUnit(models.Model):
         Unit, verbose_name=_("登记单位"), on_delete=models.PROTECT, related_name="participations"
     )
     category = models.ForeignKey(
-        Category, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="units"
+        Category, verbose_name=_("类别"), on_delete=models.RESTRICT, related_name="units"
     )
     # The name as printed on this campaign's ballot: the registry name may change later.
     name = models.CharField(_("名称"), max_length=200)
@@ -328,7 +332,7 @@ class Representative(models.Model):
     group = models.ForeignKey(
         RepresentativeGroup,
         verbose_name=_("代表类别"),
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         related_name="representatives",
     )
     name = models.CharField(_("姓名"), max_length=100)

@@ -396,3 +396,53 @@ def units_import(*, campaign: Campaign, plan: UnitImportPlan, user: Any = None) 
 
 def _is_user(user: Any) -> bool:
     return user is not None and getattr(user, "is_authenticated", False)
+
+
+# ---- status -----------------------------------------------------------------------------
+
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    Campaign.Status.DRAFT: {Campaign.Status.OPEN},
+    Campaign.Status.OPEN: {Campaign.Status.CLOSED, Campaign.Status.DRAFT},
+    Campaign.Status.CLOSED: {Campaign.Status.OPEN, Campaign.Status.PUBLISHED},
+    Campaign.Status.PUBLISHED: {Campaign.Status.CLOSED},
+}
+
+
+def status_change_problems(campaign: Campaign, new_status: str) -> list[str]:
+    """Why `campaign` may not move to `new_status` (empty: it may)."""
+    old = Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True).first()
+    if old is None or old == new_status:
+        return []
+    problems: list[str] = []
+    if new_status not in ALLOWED_TRANSITIONS.get(old, set()):
+        problems.append(
+            _("不能从“%(a)s”直接改为“%(b)s”")
+            % {"a": Campaign.Status(old).label, "b": Campaign.Status(new_status).label}
+        )
+    if new_status == Campaign.Status.OPEN and not campaign.units.exists():
+        problems.append(_("还没有被评单位,不能开始评议"))
+    if new_status == Campaign.Status.DRAFT and campaign.has_ballots():
+        problems.append(_("已有选票,不能退回草稿"))
+    if new_status == Campaign.Status.CLOSED and old == Campaign.Status.OPEN:
+        try:
+            from ballots.paper import close_blockers
+        except ImportError:  # paper entry not installed: nothing can block
+            close_blockers = None  # type: ignore[assignment]
+        if close_blockers is not None:
+            problems += close_blockers(campaign)
+    return problems
+
+
+@transaction.atomic
+def campaign_set_status(*, campaign: Campaign, status: str, user: Any = None) -> Campaign:
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    problems = status_change_problems(campaign, status)
+    if problems:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError(problems)
+    before = snapshot(campaign)
+    campaign.status = status
+    campaign.save(update_fields=["status"])
+    audit(user=user, action="campaign.status", obj=campaign, before=before, after=snapshot(campaign))
+    return campaign

@@ -170,6 +170,12 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+if DEBUG or TESTING:
+    # Serve straight from the app folders: no collectstatic needed to develop or test.
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True
+    if not (BASE_DIR / "staticfiles").exists() and "STATIC_ROOT" not in os.environ:
+        STATIC_ROOT = None  # type: ignore[assignment]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))  # type: ignore[arg-type]
 MEDIA_URL = "/media/"
 

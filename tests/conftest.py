@@ -102,3 +102,9 @@ def is_postgres(db) -> bool:
     from django.db import connection
 
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path_factory):
+    """Uploads and generated reports go to a throwaway folder, never into the project."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")

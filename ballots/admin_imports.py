@@ -1,0 +1,1 @@
+"""Admin for this capability (registered on import from ballots/admin.py)."""

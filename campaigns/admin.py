@@ -1,0 +1,391 @@
+"""The office's configuration screens. Every save writes the audit log; once a campaign has
+ballots its scale, dimensions and units are locked (the lock is checked in the forms so the
+user sees a message, and again in the services)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from campaigns.audit import audit, changed_fields, snapshot
+from campaigns.forms import CloneCampaignForm, PresetCampaignForm, UnitImportForm
+from campaigns.models import (
+    AuditLog,
+    BackgroundJob,
+    Campaign,
+    CampaignUnit,
+    Category,
+    Dimension,
+    GradeBand,
+    Phase,
+    RatingOption,
+    RepresentativeGroup,
+    Unit,
+)
+from campaigns.services import (
+    campaign_clone_for_next_year,
+    campaign_create_from_preset,
+    status_change_problems,
+    units_import,
+    units_parse,
+)
+from campaigns.spreadsheets import SpreadsheetError
+
+admin.site.site_header = gettext_lazy("Pingyi 评议 · 管理后台")
+admin.site.site_title = gettext_lazy("Pingyi 评议")
+admin.site.index_title = gettext_lazy("评议办公室")
+
+LOCKED_MESSAGE = gettext_lazy("本活动已有选票,评价等次、评议内容和被评单位已锁定,不能再修改。")
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Writes an audit entry for every add, change and delete made through the admin."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        before = snapshot(type(obj).objects.get(pk=obj.pk)) if change and obj.pk else None
+        super().save_model(request, obj, form, change)
+        after = snapshot(obj)
+        if before is None:
+            audit(user=request.user, action=f"{obj._meta.model_name}.create", obj=obj, after=after)
+        elif changed_fields(before, after):
+            audit(user=request.user, action=f"{obj._meta.model_name}.update", obj=obj,
+                  before=before, after=after)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        audit(user=request.user, action=f"{obj._meta.model_name}.delete", obj=obj,
+              before=snapshot(obj))
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        befores = {
+            f.instance.pk: snapshot(type(f.instance).objects.get(pk=f.instance.pk))
+            for f in formset.forms
+            if f.instance.pk and f.has_changed()
+        }
+        # Deleted inline rows: snapshot them before the formset removes them.
+        deleted = [
+            (f.instance, snapshot(f.instance))
+            for f in formset.forms
+            if f.instance.pk and formset.can_delete and formset._should_delete_form(f)
+        ]
+        instances = formset.save()
+        for obj, snap in deleted:
+            audit(user=request.user, action=f"{obj._meta.model_name}.delete", obj=obj, before=snap)
+        for obj in instances:
+            after = snapshot(obj)
+            before = befores.get(obj.pk)
+            name = obj._meta.model_name
+            if before is None:
+                audit(user=request.user, action=f"{name}.create", obj=obj, after=after)
+            elif changed_fields(before, after):
+                audit(user=request.user, action=f"{name}.update", obj=obj, before=before,
+                      after=after)
+
+
+class LockedWhenBallotsFormSet(BaseInlineFormSet):
+    """Options and dimensions define what was voted on: frozen once a ballot exists."""
+
+    def clean(self) -> None:
+        super().clean()
+        campaign = self.instance
+        if campaign.pk and campaign.has_ballots() and self.has_changed():
+            raise ValidationError(LOCKED_MESSAGE)
+
+
+class RatingOptionInline(admin.TabularInline):
+    model = RatingOption
+    formset = LockedWhenBallotsFormSet
+    extra = 0
+    fields = ("order", "label", "weight", "satisfied", "counted")
+
+
+class DimensionInline(admin.TabularInline):
+    model = Dimension
+    formset = LockedWhenBallotsFormSet
+    extra = 0
+    fields = ("order", "name", "description")
+
+
+class CategoryInline(admin.TabularInline):
+    model = Category
+    extra = 0
+    fields = ("order", "name", "winners", "last_place")
+
+
+class PhaseInline(admin.TabularInline):
+    model = Phase
+    extra = 0
+    fields = ("order", "name", "start", "end", "description")
+
+
+class RepresentativeGroupInline(admin.TabularInline):
+    model = RepresentativeGroup
+    extra = 0
+    fields = ("order", "name", "target_share", "target_is_minimum", "weight")
+
+
+class GradeBandInline(admin.TabularInline):
+    model = GradeBand
+    extra = 0
+    fields = ("minimum", "label")
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = (
+            "name", "slug", "year", "series", "previous", "status", "aggregation", "threshold",
+            "blank_means", "anonymous", "double_entry", "min_new_share", "rules_text",
+            "scale_explanation", "instructions",
+        )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "blank_means" in self.fields:
+            qs = RatingOption.objects.filter(campaign=self.instance) if self.instance.pk else (
+                RatingOption.objects.none())
+            self.fields["blank_means"].queryset = qs
+        if "previous" in self.fields and self.instance.pk:
+            self.fields["previous"].queryset = Campaign.objects.exclude(pk=self.instance.pk)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        c = self.instance
+        if not c.pk:
+            return data
+        has_ballots = c.has_ballots()
+        if has_ballots and "blank_means" in self.changed_data:
+            self.add_error("blank_means", LOCKED_MESSAGE)
+        if has_ballots and "anonymous" in self.changed_data and not data.get("anonymous"):
+            self.add_error("anonymous", _("已有选票,匿名评议不能改为记名。"))
+        if "status" in self.changed_data:
+            for problem in status_change_problems(c, data["status"]):
+                self.add_error("status", problem)
+        return data
+
+
+@admin.register(Campaign)
+class CampaignAdmin(AuditedAdmin):
+    form = CampaignForm
+    list_display = ("name", "year", "series", "status", "preset", "aggregation")
+    list_filter = ("status", "series", "year")
+    search_fields = ("name", "slug", "series")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [
+        RatingOptionInline,
+        DimensionInline,
+        CategoryInline,
+        PhaseInline,
+        RepresentativeGroupInline,
+        GradeBandInline,
+    ]
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "year", "series", "previous", "status")}),
+        (gettext_lazy("计分规则"), {"fields": ("aggregation", "threshold", "blank_means")}),
+        (gettext_lazy("评议方式"), {"fields": ("anonymous", "double_entry", "min_new_share")}),
+        (gettext_lazy("说明"), {"fields": ("rules_text", "scale_explanation", "instructions")}),
+    )
+    change_form_template = "admin/campaigns/campaign/change_form.html"
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Ballots decide careers: a campaign that has any is never deleted from the admin.
+        if obj is not None and obj.has_ballots():
+            return False
+        return super().has_delete_permission(request, obj)
+    change_list_template = "admin/campaigns/campaign/change_list.html"
+
+    def get_urls(self) -> list[Any]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("from-preset/", wrap(self.from_preset_view), name="campaigns_campaign_preset"),
+            path("<int:pk>/clone/", wrap(self.clone_view), name="campaigns_campaign_clone"),
+            path("<int:pk>/import-units/", wrap(self.import_units_view),
+                 name="campaigns_campaign_import_units"),
+            *super().get_urls(),
+        ]
+
+    def _require_configure(self, request: HttpRequest) -> None:
+        if not request.user.has_perm("campaigns.configure_campaign"):
+            raise PermissionDenied
+
+    def from_preset_view(self, request: HttpRequest) -> HttpResponse:
+        self._require_configure(request)
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = PresetCampaignForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            campaign = campaign_create_from_preset(user=request.user, **form.cleaned_data)
+            messages.success(request, _("已由预设创建评议活动。所有设置仍可修改。"))
+            return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
+        context = {**self.admin_site.each_context(request), "form": form,
+                   "title": _("由预设创建评议活动"), "opts": self.model._meta}
+        return render(request, "admin/campaigns/campaign/simple_form.html", context)
+
+    def clone_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._require_configure(request)
+        source = get_object_or_404(Campaign, pk=pk)
+        initial = {"year": source.year + 1, "slug": f"{source.slug}-{source.year + 1}",
+                   "name": source.name.replace(str(source.year), str(source.year + 1))}
+        form = CloneCampaignForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            new = campaign_clone_for_next_year(source=source, user=request.user, **form.cleaned_data)
+            messages.success(request, _("已复制为下一年度的评议活动,并与上一年关联。"))
+            return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[new.pk]))
+        context = {**self.admin_site.each_context(request), "form": form, "original": source,
+                   "title": _("复制为下一年度:%(n)s") % {"n": source.name}, "opts": self.model._meta}
+        return render(request, "admin/campaigns/campaign/simple_form.html", context)
+
+    def import_units_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Upload → preview (nothing saved) → confirm (all or nothing)."""
+        self._require_configure(request)
+        campaign = get_object_or_404(Campaign, pk=pk)
+        upload_dir = Path(settings.MEDIA_ROOT) / "uploads"
+        context: dict[str, Any] = {**self.admin_site.each_context(request), "original": campaign,
+                                   "opts": self.model._meta,
+                                   "title": _("导入被评单位:%(n)s") % {"n": campaign.name}}
+        if request.method == "POST" and "token" in request.POST:
+            token = request.POST["token"]
+            pending = request.session.get("unit_import", {})
+            if token not in pending:
+                messages.error(request, _("预览已过期,请重新上传。"))
+                return HttpResponseRedirect(request.path)
+            info = pending.pop(token)
+            request.session["unit_import"] = pending
+            file_path = upload_dir / info["file"]
+            try:
+                plan = units_parse(campaign, file_path, info["name"])
+                counts = units_import(campaign=campaign, plan=plan, user=request.user)
+            except (SpreadsheetError, ValidationError) as exc:
+                context["errors"] = getattr(exc, "errors", None) or getattr(exc, "messages", [str(exc)])
+                context["form"] = UnitImportForm()
+                return render(request, "admin/campaigns/campaign/import_units.html", context)
+            finally:
+                file_path.unlink(missing_ok=True)
+            messages.success(request, _("已导入:新增 %(created)d,更新 %(updated)d,新类别 %(categories)d")
+                             % counts)
+            return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[pk]))
+        form = UnitImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            upload_dir.mkdir(parents=True, exist_ok=True)
+            token = secrets.token_urlsafe(16)
+            stored = f"units-{token}.xlsx"
+            with open(upload_dir / stored, "wb") as fh:
+                for chunk in upload.chunks():
+                    fh.write(chunk)
+            try:
+                if campaign.has_ballots():
+                    raise ValidationError(LOCKED_MESSAGE)
+                plan = units_parse(campaign, upload_dir / stored, upload.name)
+            except (SpreadsheetError, ValidationError) as exc:
+                (upload_dir / stored).unlink(missing_ok=True)
+                context["errors"] = getattr(exc, "errors", None) or getattr(exc, "messages", [str(exc)])
+            else:
+                pending = request.session.get("unit_import", {})
+                pending[token] = {"file": stored, "name": upload.name}
+                request.session["unit_import"] = pending
+                context.update(plan=plan, token=token)
+        context["form"] = form
+        return render(request, "admin/campaigns/campaign/import_units.html", context)
+
+
+class CampaignUnitForm(forms.ModelForm):
+    class Meta:
+        model = CampaignUnit
+        fields = ("campaign", "unit", "category", "name", "order", "vertical", "vetoed", "note")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        campaign = data.get("campaign") or (self.instance.campaign if self.instance.pk else None)
+        locked_fields = {"campaign", "unit", "category", "name"}
+        if campaign and campaign.has_ballots() and (
+            not self.instance.pk or locked_fields & set(self.changed_data)
+        ):
+            raise ValidationError(LOCKED_MESSAGE)
+        category = data.get("category")
+        if campaign and category and category.campaign_id != campaign.pk:
+            self.add_error("category", _("类别不属于本评议活动"))
+        return data
+
+
+@admin.register(CampaignUnit)
+class CampaignUnitAdmin(AuditedAdmin):
+    form = CampaignUnitForm
+    list_display = ("name", "campaign", "category", "vertical", "vetoed")
+    list_filter = ("campaign", "category__name", "vetoed", "vertical")
+    search_fields = ("name", "unit__name", "note")
+    list_select_related = ("campaign", "category")
+    autocomplete_fields = ("unit",)
+    list_per_page = 100
+
+    def delete_model(self, request: HttpRequest, obj: CampaignUnit) -> None:
+        if obj.campaign.has_ballots():
+            raise PermissionDenied(LOCKED_MESSAGE)
+        super().delete_model(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.campaign.has_ballots():
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(Unit)
+class UnitAdmin(AuditedAdmin):
+    list_display = ("name", "created_at")
+    search_fields = ("name", "former_names")
+    readonly_fields = ("created_at",)
+
+    def save_model(self, request: HttpRequest, obj: Unit, form: Any, change: bool) -> None:
+        # A rename keeps the old name as a former name, so next year's import still finds it.
+        if change and "name" in form.changed_data:
+            old = Unit.objects.get(pk=obj.pk).name
+            names = [n for n in obj.former_names.splitlines() if n.strip()]
+            if old not in names:
+                obj.former_names = "\n".join([*names, old])
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = ("at", "username", "campaign_slug", "action", "object_repr", "reason")
+    list_filter = ("action", "campaign_slug")
+    search_fields = ("username", "object_repr", "reason", "action")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(BackgroundJob)
+class BackgroundJobAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "kind", "campaign", "status", "done", "total", "message")
+    list_filter = ("status", "kind")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
