@@ -1,0 +1,44 @@
+"""Background jobs: a handler runs in the worker, reports progress, and its file is served
+only to the user who started it."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from campaigns.jobs import job_finish_file, job_start
+from campaigns.models import BackgroundJob
+
+
+def sample_handler(job, progress):
+    for i in range(1, 4):
+        progress(i, 3, f"第{i}步")
+    job_finish_file(job, "结果.txt", "完成".encode())
+
+
+def failing_handler(job, progress):
+    raise ValueError("文件第3行有错误")
+
+
+def test_job_runs_reports_progress_and_serves_its_file(client, office, leader,
+                                                        django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_start(kind="test", handler="tests.test_jobs.sample_handler", campaign=None,
+                        user=office)
+    job.refresh_from_db()
+    assert (job.status, job.done, job.total, job.message) == ("done", 3, 3, "第3步")
+    client.force_login(office)
+    status = client.get(reverse("job_status", args=[job.pk])).json()
+    assert status["percent"] == 100 and status["download"]
+    body = b"".join(client.get(status["download"]).streaming_content)
+    assert body.decode() == "完成"
+    assert "progress" in client.get(reverse("job_page", args=[job.pk])).content.decode()
+    client.force_login(leader)  # someone else's job
+    assert client.get(reverse("job_status", args=[job.pk])).status_code == 403
+
+
+def test_failed_job_keeps_the_message(office, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_start(kind="test", handler="tests.test_jobs.failing_handler", campaign=None,
+                        user=office)
+    job.refresh_from_db()
+    assert job.status == BackgroundJob.Status.FAILED and "第3行" in job.message
