@@ -17,7 +17,7 @@ def home(request: HttpRequest) -> HttpResponse:
     campaigns = Campaign.objects.annotate(
         n_units=Count("units", distinct=True),
         n_valid=Count("ballots", filter=Q(ballots__status="valid"), distinct=True),
-    )
+    ).order_by("-year", "name")  # Meta.ordering is not applied to GROUP BY queries
     can_see_all = request.user.is_authenticated and (
         request.user.has_perm("campaigns.view_campaign")
         or request.user.has_perm("campaigns.view_results")
