@@ -108,9 +108,23 @@ class LockedWhenBallotsFormSet(BaseInlineFormSet):
             raise ValidationError(LOCKED_MESSAGE)
 
 
+class RatingOptionFormSet(LockedWhenBallotsFormSet):
+    def clean(self) -> None:
+        super().clean()
+        kept = [
+            f for f in self.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE") and f.cleaned_data.get("label")
+        ]
+        if len(kept) < 2:
+            raise ValidationError(_("评价等次至少需要两项。"))
+        labels = [f.cleaned_data["label"] for f in kept]
+        if len(set(labels)) != len(labels):
+            raise ValidationError(_("评价等次名称不能重复。"))
+
+
 class RatingOptionInline(admin.TabularInline):
     model = RatingOption
-    formset = LockedWhenBallotsFormSet
+    formset = RatingOptionFormSet
     extra = 0
     fields = ("order", "label", "weight", "satisfied", "counted")
 

@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 # poppler-utils: pdftotext/pdffonts/pdftoppm used by the tests to read reports back
 # zbar-tools: decoding printed QR codes in tests
 # postgresql: the production database; the tests run on it as well as on SQLite
+# gettext: compiles the English translation (manage.py compilemessages)
 PACKAGES=(python3 python3-venv python3-dev fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
-  libharfbuzz-subset0 chromium libatomic1 poppler-utils zbar-tools postgresql)
+  libharfbuzz-subset0 chromium libatomic1 poppler-utils zbar-tools postgresql gettext)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
