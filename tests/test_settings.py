@@ -33,7 +33,7 @@ def test_bad_scheme_and_bad_boolean_are_refused(monkeypatch):
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items()
-             if k not in ("DEBUG", "SECRET_KEY", "PYTEST_CURRENT_TEST")}
+             if k not in ("DEBUG", "SECRET_KEY", "PYTEST_CURRENT_TEST", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     return subprocess.run(
         [sys.executable, str(Path(BASE_DIR) / "manage.py"), *args],
         capture_output=True, text=True, env={**clean, **env}, cwd=BASE_DIR, timeout=120,
