@@ -1,0 +1,237 @@
+"""The one adapter between the database and the scoring engine.
+
+Votes are counted in SQL (one GROUP BY over the valid ballots' votes), turned into the engine's
+frozen dataclasses, and tallied by `scoring.engine.tally`. Views, reports and commands all come
+here: nothing else counts votes, and nothing here loops over individual votes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from django.db.models import Count, Q
+
+from ballots.models import Ballot, Vote
+from campaigns.models import Campaign
+from scoring import engine
+
+# Spec section 2: the reasons a ballot contributes nothing, in the order reports list them.
+INVALID_REASONS = ("blank_ballot", "duplicate_serial", "manual")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict the tally to one slice of the ballots (a tab on the results page)."""
+
+    dimension: str | None = None  # dimension name
+    channel: str | None = None
+    group: str | None = None  # representative group name
+    district: str | None = None
+    source: str | None = None  # "online" | "paper"
+
+    def q(self) -> Q:
+        q = Q()
+        if self.dimension is not None:
+            q &= Q(dimension__name=self.dimension)
+        if self.channel is not None:
+            q &= Q(ballot__channel=self.channel)
+        if self.group is not None:
+            q &= Q(ballot__group__name=self.group)
+        if self.district is not None:
+            q &= Q(ballot__district=self.district)
+        if self.source is not None:
+            q &= Q(ballot__source=self.source)
+        return q
+
+    def any(self) -> bool:
+        return any(
+            v is not None
+            for v in (self.dimension, self.channel, self.group, self.district, self.source)
+        )
+
+
+@dataclass(frozen=True)
+class BallotSummary:
+    total: int
+    valid: int
+    invalid: int
+    invalid_reasons: dict[str, int]
+    by_source: dict[str, int] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "valid": self.valid,
+            "invalid": self.invalid,
+            "invalid_reasons": dict(self.invalid_reasons),
+        }
+
+
+@dataclass(frozen=True)
+class CampaignTally:
+    campaign: Campaign
+    input: engine.TallyInput
+    result: engine.TallyResult
+    ballots: BallotSummary
+    filters: Filters
+
+    def unit(self, unit_id: int) -> engine.UnitResult | None:
+        key = str(unit_id)
+        for c in self.result.categories:
+            for u in c.units:
+                if u.unit.key == key:
+                    return u
+        return None
+
+    def flagged(self, flag: str) -> list[engine.UnitResult]:
+        return [u for c in self.result.categories for u in c.units if flag in u.flags]
+
+
+def ballot_summary(campaign: Campaign) -> BallotSummary:
+    """Ballots total, valid and invalid by reason: one GROUP BY."""
+    rows = (
+        Ballot.objects.filter(campaign=campaign)
+        .values_list("source", "status", "invalid_reason")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    total = valid = 0
+    reasons: dict[str, int] = {}
+    by_source: dict[str, int] = {}
+    for source, status, reason, n in rows:
+        total += n
+        by_source[source] = by_source.get(source, 0) + n
+        if status == Ballot.Status.VALID:
+            valid += n
+        else:
+            reasons[reason] = reasons.get(reason, 0) + n
+    ordered = {r: reasons[r] for r in INVALID_REASONS if r in reasons}
+    ordered |= {r: n for r, n in sorted(reasons.items()) if r not in ordered}
+    return BallotSummary(total, valid, total - valid, ordered, by_source)
+
+
+def _counts(campaign: Campaign, filters: Filters) -> tuple[engine.VoteCount, ...]:
+    """Votes of valid ballots per unit × option × kind × dimension × group × channel ×
+    district, counted by the database."""
+    labels = dict(campaign.options.values_list("id", "label"))
+    dims = dict(campaign.dimensions.values_list("id", "name"))
+    groups = dict(campaign.groups.values_list("id", "name"))
+    rows = (
+        Vote.objects.filter(campaign=campaign, ballot__status=Ballot.Status.VALID)
+        .filter(filters.q())
+        .values_list(
+            "unit_id",
+            "option_id",
+            "kind",
+            "dimension_id",
+            "ballot__group_id",
+            "ballot__channel",
+            "ballot__district",
+        )
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return tuple(
+        engine.VoteCount(
+            unit_key=str(unit_id),
+            option=labels[option_id] if option_id is not None else None,
+            kind=kind,
+            count=n,
+            dimension=dims.get(dim_id) if dim_id is not None else None,
+            group=groups.get(group_id) if group_id is not None else None,
+            channel=channel or None,
+            district=district or None,
+        )
+        for unit_id, option_id, kind, dim_id, group_id, channel, district, n in rows
+    )
+
+
+def build_input(
+    campaign: Campaign,
+    filters: Filters | None = None,
+    *,
+    previous_last_place: frozenset[str] | None = None,
+) -> engine.TallyInput:
+    filters = filters or Filters()
+    options = tuple(
+        engine.Option(o.label, Fraction(o.weight), o.satisfied, o.counted)
+        for o in campaign.options.order_by("order", "id")
+    )
+    categories = tuple(
+        engine.Category(str(c.id), c.name, c.winners, c.last_place)
+        for c in campaign.categories.order_by("order", "id")
+    )
+    units = tuple(
+        engine.Unit(str(u.id), str(u.unit_id or ""), u.name, str(u.category_id), u.vetoed)
+        for u in campaign.units.order_by("category__order", "category_id", "order", "id")
+    )
+    bands = tuple(
+        engine.GradeBand(Fraction(b.minimum), b.label) for b in campaign.grade_bands.all()
+    )
+    weights: tuple[tuple[str, Fraction], ...] = ()
+    if campaign.aggregation == "mean":
+        weights = tuple(
+            (g.name, Fraction(g.weight))
+            for g in campaign.groups.order_by("order", "id")
+            if g.weight is not None
+        )
+    if previous_last_place is None:
+        previous_last_place = _previous_last_place(campaign)
+    return engine.TallyInput(
+        aggregation=campaign.aggregation,
+        threshold=Fraction(campaign.threshold),
+        options=options,
+        categories=categories,
+        units=units,
+        counts=_counts(campaign, filters),
+        previous_last_place=previous_last_place,
+        grade_bands=bands,
+        group_weights=weights,
+    )
+
+
+def _previous_last_place(campaign: Campaign) -> frozenset[str]:
+    """Registry ids of the last-place units of the previous campaign of the series."""
+    previous = campaign.previous
+    if previous is None:
+        return frozenset()
+    # Its own predecessor does not change who was last there, so do not recurse further.
+    result = engine.tally(build_input(previous, previous_last_place=frozenset()))
+    return frozenset(
+        u.unit.registry_id
+        for c in result.categories
+        for u in c.units
+        if engine.FLAG_LAST_PLACE in u.flags and u.unit.registry_id
+    )
+
+
+def tally_campaign(campaign: Campaign, filters: Filters | None = None) -> CampaignTally:
+    """The tally of a campaign (optionally of one slice of its ballots)."""
+    filters = filters or Filters()
+    inp = build_input(campaign, filters)
+    return CampaignTally(campaign, inp, engine.tally(inp), ballot_summary(campaign), filters)
+
+
+def tally_json(campaign: Campaign, tallied: CampaignTally | None = None) -> dict[str, Any]:
+    """Spec section 9, exactly."""
+    t = tallied or tally_campaign(campaign)
+    return {
+        "campaign": {
+            "slug": campaign.slug,
+            "name": campaign.name,
+            "aggregation": campaign.aggregation,
+            "threshold": engine.json_number(Fraction(campaign.threshold)),
+        },
+        "ballots": t.ballots.as_json(),
+        "categories": engine.as_json_dict(t.result),
+    }
+
+
+def tally_fingerprint(data: dict[str, Any]) -> str:
+    """A short hash of the tally JSON, printed on reports so two copies can be compared."""
+    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
