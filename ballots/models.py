@@ -260,3 +260,8 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return self.text[:50]
+
+
+# Paper workflow models (printed ranges, keyed entries) live in their own module; imported
+# here so Django registers them with the ballots app.
+from ballots.models_paper import *  # noqa: E402,F401,F403

@@ -27,12 +27,12 @@ class CellError:
     message: str
 
     def __str__(self) -> str:
-        where = [f"工作表“{self.sheet}”"]
+        where = [f"工作表“{self.sheet}”"] if self.sheet else []
         if self.row is not None:
             where.append(f"第{self.row}行")
         if self.column is not None:
             where.append(f"第{get_column_letter(self.column)}列")
-        return "".join(where) + ":" + self.message
+        return "".join(where) + ":" + self.message if where else self.message
 
 
 class SpreadsheetError(Exception):
