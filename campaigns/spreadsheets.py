@@ -17,6 +17,7 @@ import openpyxl
 from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
+from python_calamine import CalamineWorkbook
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,44 @@ def open_workbook(path_or_file: str | Path | IO[bytes]) -> openpyxl.Workbook:
         return openpyxl.load_workbook(path_or_file, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise SpreadsheetError(_("无法读取 .xlsx 文件:%(err)s") % {"err": exc}) from exc
+
+
+@dataclass
+class SheetRows:
+    """The first worksheet of a file, streamed: its title, its height, and its rows (1-based
+    positions preserved: leading empty rows and columns are kept as empty values)."""
+
+    title: str
+    height: int
+    rows: Iterator[tuple[Any, ...]]
+
+
+def read_first_sheet(path_or_file: str | Path | IO[bytes]) -> SheetRows:
+    """Fast reading of big keyed sheets (calamine, in Rust): 11,000 × 70 cells in about a
+    second, where openpyxl's read-only mode takes forty. Values as openpyxl's with
+    data_only: numbers, text, dates; empty cells are None."""
+    check_xlsx_limits(path_or_file)
+    try:
+        if isinstance(path_or_file, str | Path):
+            wb = CalamineWorkbook.from_path(str(path_or_file))
+        else:
+            path_or_file.seek(0)
+            wb = CalamineWorkbook.from_filelike(path_or_file)
+        sheet = wb.get_sheet_by_index(0)
+    except Exception as exc:  # calamine raises its own kinds for a broken file
+        raise SpreadsheetError(_("无法读取 .xlsx 文件:%(err)s") % {"err": exc}) from exc
+    start = sheet.start
+    if start is None:
+        return SheetRows(sheet.name, 0, iter(()))
+    # calamine yields rows from the first row of the sheet but columns only from the first
+    # used one: pad so that column numbers in error messages are the ones Excel shows.
+    pad = (None,) * start[1]
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for row in sheet.iter_rows():
+            yield pad + tuple(None if v == "" else v for v in row)
+
+    return SheetRows(sheet.name, start[0] + sheet.height, rows())
 
 
 def cell_text(value: Any) -> str:

@@ -344,3 +344,38 @@ def test_zero_one_and_two_ballots(camp, tmp_path):
     data = tally(camp.slug)
     assert [unit_row(data, n)["score"] for n in UNITS] == [2, 4, 0]
     assert "last_place" in unit_row(data, "丙局")["flags"]
+
+
+def test_cells_are_named_as_excel_shows_them_when_a_sheet_starts_further_in(camp, tmp_path):
+    # The fast reader (calamine) starts at the first used column; a sheet keyed from column B
+    # must still name column E for the bad cell, not D.
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "评议表"
+    for col, value in enumerate(("编号", "渠道", "代表类别", *UNITS), start=2):
+        ws.cell(row=1, column=col, value=value)
+    for col, value in enumerate(("000001", "", "", "满意", "好", "满意"), start=2):
+        ws.cell(row=2, column=col, value=value or None)
+    path = tmp_path / "offset.xlsx"
+    wb.save(path)
+    with pytest.raises(SpreadsheetError) as exc:
+        ballots_import(campaign=camp, file=path, filename="offset.xlsx")
+    assert [(e.row, e.column) for e in exc.value.errors] == [(2, 6)]
+    assert "第2行第F列" in str(exc.value.errors[0])
+
+
+def test_the_plain_tally_and_the_tally_with_breakdowns_agree(camp, tmp_path):
+    from scoring.tally import tally_campaign, tally_json
+
+    rows = [("000001", "网上", "服务对象", "满意", "不满意", "满意")]
+    rows += [("000002", "现场", "党政干部", "基本满意", "满意", None)]
+    call_command("import_ballots", camp.slug, str(xlsx_file(tmp_path, "b.xlsx", sheet(*rows))))
+    plain = tally_campaign(camp)
+    full = tally_campaign(camp, breakdowns=True)
+    assert tally_json(camp, plain) == tally_json(camp, full)
+    unit = full.unit(CampaignUnit.objects.get(campaign=camp, name="甲局").id)
+    assert [(b.key, dict(b.counts)["满意"]) for b in unit.by_channel] == [("现场", 0), ("网上", 1)]
+    assert {b.key for b in unit.by_group} == {"服务对象", "党政干部"}
+    assert plain.unit(unit.unit.key and int(unit.unit.key)).by_channel == ()
