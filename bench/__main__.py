@@ -1,0 +1,236 @@
+"""The benchmark suite: `python -m bench [--write] [--only NAME ...]` (scripts/bench.sh runs it).
+
+It works on its own database, derived from DATABASE_URL (PostgreSQL: a database named
+pingyi_bench on the same server; otherwise a SQLite file in /tmp), so it never touches data.
+Each figure runs in fresh processes; the table gives the median of the runs, the peak resident
+memory of the process, and the target of issue 7 for 2 cores on PostgreSQL."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import secrets
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Row:
+    figure: str
+    size: str
+    median: str
+    peak: str
+    target: str
+    met: bool | None
+    note: str = ""
+
+
+def bench_database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        parts = urlparse(url)
+        return urlunparse(parts._replace(path="/pingyi_bench"))
+    return "sqlite:////tmp/pingyi-bench.sqlite3"
+
+
+def reset_database(url: str, env: dict[str, str]) -> None:
+    if url.startswith("sqlite"):
+        Path(urlparse(url).path).unlink(missing_ok=True)
+    else:
+        import psycopg
+
+        admin = urlunparse(urlparse(url)._replace(path="/postgres"))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS pingyi_bench")
+            conn.execute("CREATE DATABASE pingyi_bench")
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+
+
+def run(name: str, run_no: int, env: dict[str, str]) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.one", name, str(run_no)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GB RAM, {platform.platform()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def fmt_s(x: float) -> str:
+    return f"{x * 1000:.0f} ms" if x < 1 else f"{x:.2f} s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--write", action="store_true", help="write BENCHMARKS.md")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", nargs="*", default=None)
+    args = parser.parse_args()
+    url = bench_database_url()
+    pg = url.startswith("postgres")
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "evalsite.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(40),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("TESTING", None)
+    print(f"Database: {'PostgreSQL' if pg else 'SQLite'} ({url})", flush=True)
+    reset_database(url, env)
+    want = set(args.only) if args.only else None
+    rows: list[Row] = []
+
+    def wanted(name: str) -> bool:
+        return want is None or name in want
+
+    # 1. paper import; its first run also makes the campaign the 10k tally uses.
+    imports = [run("import_xlsx", i, env) for i in range(1, args.runs + 1)]
+    med = statistics.median(r["seconds"][0] for r in imports)
+    peak = max(r["peak_mb"] for r in imports)
+    rows.append(
+        Row(
+            "纸质票导入 import_ballots (.xlsx)",
+            f"{imports[0]['ballots']:,} 张 × 66",
+            fmt_s(med),
+            f"{peak:.0f} MB",
+            "≤ 10 s, ≤ 300 MB",
+            med <= 10 and peak <= 300,
+        )
+    )
+    print(rows[-1], flush=True)
+
+    if wanted("tally_10k"):
+        t = [run("tally_10k", i, env) for i in range(1, args.runs + 1)]
+        med = statistics.median(x for r in t for x in r["seconds"])
+        ratio = statistics.median(r["ratio"] for r in t)
+        bare = statistics.median(r["bare_median"] for r in t)
+        rows.append(
+            Row(
+                "统计 tally(SQL + 引擎)",
+                f"{t[0]['valid']:,} 张有效 × 66",
+                fmt_s(med),
+                f"{max(r['peak_mb'] for r in t):.0f} MB",
+                "≤ 300 ms",
+                med <= 0.3,
+            )
+        )
+        rows.append(
+            Row(
+                "  与裸 GROUP BY 之比",
+                f"裸查询 {fmt_s(bare)}",
+                f"{ratio:.1f}×",
+                "",
+                "≤ 3×",
+                ratio <= 3,
+            )
+        )
+        print(rows[-2:], flush=True)
+
+    if wanted("tally_1m"):
+        if pg:
+            load = run("load_million", 1, env)
+            t = [run("tally_1m", i, env) for i in range(1, args.runs + 1)]
+            med = statistics.median(x for r in t for x in r["seconds"])
+            rows.append(
+                Row(
+                    "统计 tally(SQL + 引擎)",
+                    "1,000,000 张 × 66",
+                    fmt_s(med),
+                    f"{max(r['peak_mb'] for r in t):.0f} MB",
+                    "≤ 5 s",
+                    med <= 5,
+                    f"COPY 装载 {load['seconds'][0]:.0f} s(不计入)",
+                )
+            )
+            print(rows[-1], flush=True)
+        else:
+            rows.append(
+                Row(
+                    "统计 tally",
+                    "1,000,000 张 × 66",
+                    "—",
+                    "",
+                    "≤ 5 s",
+                    None,
+                    "仅在 PostgreSQL 上测量",
+                )
+            )
+
+    from bench import extra  # figures that need the web stack (online, reports, keying)
+
+    rows += extra.measure(env, args.runs, pg, wanted)
+
+    print_table(rows)
+    if args.write:
+        write_markdown(rows, pg)
+
+
+def print_table(rows: list[Row]) -> None:
+    print()
+    for r in rows:
+        mark = "—" if r.met is None else ("达标" if r.met else "未达标")
+        print(
+            f"{r.figure:<34} {r.size:<22} {r.median:>10} {r.peak:>8}  {r.target:<28} {mark}"
+            f"  {r.note}"
+        )
+
+
+def write_markdown(rows: list[Row], pg: bool) -> None:
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {datetime.date.today().isoformat()} with `bash scripts/bench.sh` on "
+        f"{'PostgreSQL' if pg else 'SQLite'}.",
+        "",
+        f"Machine: {machine()}.",
+        "",
+        "Median of the runs; peak memory is the peak resident size of the process that did "
+        "the work (Django included). Targets are issue 7's, for 2 cores on PostgreSQL.",
+        "",
+        "| figure | size | median | peak memory | target | met | note |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        mark = "—" if r.met is None else ("yes" if r.met else "**no**")
+        lines.append(
+            f"| {r.figure} | {r.size} | {r.median} | {r.peak} | {r.target} | {mark} | {r.note} |"
+        )
+    notes = ROOT / "bench" / "NOTES.md"
+    if notes.exists():
+        lines += ["", notes.read_text().strip()]
+    (ROOT / "BENCHMARKS.md").write_text("\n".join(lines) + "\n")
+    print("wrote BENCHMARKS.md")
+
+
+if __name__ == "__main__":
+    main()

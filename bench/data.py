@@ -1,0 +1,135 @@
+"""Seeded synthetic campaigns: 66 units in the three categories of 000, ballots as clerks key
+them (.xlsx) or as the database holds them (COPY)."""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import uuid
+from pathlib import Path
+
+import openpyxl
+
+from campaigns.demo_data import CHANNELS, UNITS_000
+
+CACHE = Path(__file__).resolve().parent / ".cache"
+GROUPS = ("服务对象", "党政干部", "各界代表")
+SEED = 20261123
+
+
+def unit_names() -> list[str]:
+    return [n for names in UNITS_000.values() for n in names]
+
+
+def make_campaign(slug: str):  # type: ignore[no-untyped-def]
+    """A 千人评议 campaign with the 66 units of 000 (open)."""
+    from campaigns.models import Campaign, CampaignUnit, Unit
+    from campaigns.services import campaign_create_from_preset
+
+    Campaign.objects.filter(slug=slug).delete()
+    c = campaign_create_from_preset(preset="qianren", slug=slug, name=f"基准 {slug}", year=2026)
+    for category in c.categories.all():
+        for order, name in enumerate(UNITS_000[category.name]):
+            unit, _ = Unit.objects.get_or_create(name=name)
+            CampaignUnit.objects.create(
+                campaign=c, unit=unit, category=category, name=name, order=order
+            )
+    c.status = Campaign.Status.OPEN
+    c.save(update_fields=["status"])
+    return c
+
+
+def _answer(rng: random.Random, quality: float) -> str | None:
+    r = rng.random()
+    if r < 0.03:
+        return None  # blank: 弃权 under blank_means
+    if r < 0.035:
+        return "满意,不满意"  # two marks: spoiled
+    if r < 0.03 + quality * 0.75:
+        return "满意"
+    if r < 0.03 + quality * 0.97:
+        return "基本满意"
+    return "不满意"
+
+
+def ballots_xlsx(rows: int = 11_436, copies: int = 301) -> Path:
+    """The 万人评议 size: `rows` keyed ballots of which `copies` repeat an earlier serial (a
+    photocopy), so 2 × copies ballots are invalid: 11,436 − 602 = 10,834 valid."""
+    path = CACHE / f"ballots-{rows}-{copies}-{SEED}.xlsx"
+    if path.exists():
+        return path
+    CACHE.mkdir(exist_ok=True)
+    rng = random.Random(SEED)
+    names = unit_names()
+    quality = {n: rng.uniform(0.6, 0.97) for n in names}
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("评议表")
+    ws.append(["编号", "渠道", "代表类别", *names])
+    unique = rows - copies
+    copied = set(rng.sample(range(unique), copies))
+    order = list(range(unique)) + sorted(copied)
+    for i in order:
+        ws.append(
+            [f"{i + 1:06d}", rng.choice(CHANNELS), rng.choice(GROUPS)]
+            + [_answer(rng, quality[n]) for n in names]
+        )
+    tmp = path.with_suffix(".tmp")
+    wb.save(tmp)
+    tmp.rename(path)
+    return path
+
+
+def copy_ballots(campaign, n: int, chunk: int = 20_000) -> None:  # type: ignore[no-untyped-def]
+    """Load n valid online ballots × every unit straight into the tables with COPY (for the
+    1,000,000-ballot tally; PostgreSQL only)."""
+    from django.db import connection, transaction
+
+    from ballots.models import Ballot, Vote
+
+    rng = random.Random(SEED + n)
+    units = list(campaign.units.values_list("id", flat=True))
+    options = list(campaign.options.order_by("order").values_list("id", flat=True))
+    weights = [60, 28, 5, 7][: len(options)]
+    groups = list(campaign.groups.values_list("id", flat=True)) or [None]
+    cid = campaign.id
+    null = "\\N"
+    with transaction.atomic(), connection.cursor() as cur:
+        raw = cur.cursor
+        done = 0
+        while done < n:
+            m = min(chunk, n - done)
+            ids = [uuid.UUID(bytes=os.urandom(16), version=4) for _ in range(m)]
+            with raw.copy(
+                f"COPY {Ballot._meta.db_table} (id, campaign_id, source, serial, channel, "
+                "group_id, district, status, invalid_reason, invalid_note, is_blank, batch_id, "
+                "access_code_id, received_on) FROM STDIN"
+            ) as copy:
+                buf = io.StringIO()
+                for bid in ids:
+                    g = rng.choice(groups)
+                    buf.write(
+                        f"{bid}\t{cid}\tonline\t\t{rng.choice(CHANNELS)}\t"
+                        f"{null if g is None else g}\t\tvalid\t\t\tf\t{null}\t{null}\t2026-11-23\n"
+                    )
+                copy.write(buf.getvalue())
+            with raw.copy(
+                f"COPY {Vote._meta.db_table} (id, ballot_id, campaign_id, unit_id, dimension_id, "
+                "option_id, kind) FROM STDIN"
+            ) as copy:
+                rand = os.urandom(16 * m * len(units)).hex()
+                k = 0
+                buf = io.StringIO()
+                for bid in ids:
+                    picks = rng.choices(options, weights=weights, k=len(units))
+                    for unit, opt in zip(units, picks, strict=True):
+                        h = rand[k : k + 32]
+                        k += 32
+                        # A version-4 UUID: the 13th hex digit is 4, the 17th one of 8-b.
+                        vid = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
+                        buf.write(f"{vid}\t{bid}\t{cid}\t{unit}\t{null}\t{opt}\toption\n")
+                copy.write(buf.getvalue())
+            done += m
+    with connection.cursor() as cur:
+        cur.execute(f"ANALYZE {Vote._meta.db_table}")
+        cur.execute(f"ANALYZE {Ballot._meta.db_table}")
