@@ -9,17 +9,21 @@ whatever a representative types is normalised back to that form.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import math
 import secrets
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ballots.models import AccessCode
+from ballots.models import AccessCode, CodeAttempt
 from campaigns.audit import audit
 from campaigns.models import Campaign, Representative, RepresentativeGroup
 
@@ -239,3 +243,31 @@ def codes_xlsx(campaign: Campaign, codes: QuerySet[AccessCode], link_for: Any) -
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+# --- wrong-code limit ---------------------------------------------------------------------
+# Failures are CodeAttempt rows, so every application server sees the same count and staff
+# can look at them. Only failures count: a hall of representatives typing their own valid
+# codes from one NAT address is never slowed down.
+
+
+def attempt_record(*, client: str, campaign: Campaign | None, reason: str) -> None:
+    CodeAttempt.objects.create(client=client[:64], campaign=campaign, reason=reason[:20])
+
+
+def attempt_wait_minutes(client: str) -> int:
+    """0 if `client` may try a code now, else the whole minutes until it may."""
+    limit = settings.PINGYI_CODE_ATTEMPTS_PER_WINDOW
+    window = settings.PINGYI_CODE_WINDOW_SECONDS
+    now = timezone.now()
+    recent = list(
+        CodeAttempt.objects.filter(client=client[:64], at__gt=now - dt.timedelta(seconds=window))
+        .order_by("-at")
+        .values_list("at", flat=True)[:limit]
+    )
+    if len(recent) < limit:
+        return 0
+    # The limit lifts when the oldest of the last `limit` failures leaves the window.
+    free_at = recent[-1] + dt.timedelta(seconds=window)
+    return max(1, math.ceil((free_at - now).total_seconds() / 60))
+

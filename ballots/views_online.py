@@ -1,0 +1,253 @@
+"""The representative's side of online voting: code entry, the ballot, the receipt.
+
+The code travels in POST bodies and in the session, never in a URL after the first redirect:
+a QR link `/v/<slug>/?c=CODE` is moved into the session at once and answered with a redirect
+to a code-free address, so the code does not linger in history, Referer headers or logs.
+Staff pages for codes live in views_codes-like functions at the end of this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from ballots.codes import attempt_record, attempt_wait_minutes, normalise
+from ballots.forms_online import BallotForm, CodeForm
+from ballots.models import AccessCode
+from ballots.services import BallotError, CodeRefused, Layout, ballot_submit
+from campaigns.models import Campaign
+
+# Reasons recorded in CodeAttempt: wrong guesses. A correct code in a closed campaign is not
+# an attack and is not recorded.
+FAILURES = ("malformed", "unknown", "revoked")
+TRUSTED_PROXIES = ("127.0.0.1", "::1")
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address for the wrong-code limit.
+
+    Behind the local nginx (README: Deploying) every request comes from 127.0.0.1, so then
+    the last X-Forwarded-For entry, the one nginx itself appended, is used. A client-supplied
+    header is never trusted otherwise, or a guesser could pick a fresh address per try."""
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    proxies = getattr(settings, "PINGYI_TRUSTED_PROXIES", TRUSTED_PROXIES)
+    if remote in proxies and forwarded:
+        return forwarded.split(",")[-1].strip()[:64] or remote
+    return remote
+
+
+def _key(slug: str) -> str:
+    return f"vote:{slug}"
+
+
+def _limited(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    minutes = attempt_wait_minutes(client_address(request))
+    context["wait_minutes"] = minutes
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response
+
+
+def _open_message(campaign: Campaign) -> str:
+    if campaign.status == Campaign.Status.DRAFT:
+        return _("“%(n)s”的网上评议尚未开始。") % {"n": campaign.name}
+    return _("“%(n)s”的网上评议已经结束。") % {"n": campaign.name}
+
+
+def _accept_code(
+    request: HttpRequest, code: str | None, campaign: Campaign | None
+) -> tuple[HttpResponse | None, str]:
+    """Check an entered code; on success put it in the session and return the redirect.
+
+    Returns (response, "") on success or a final answer, else (None, error message)."""
+    client = client_address(request)
+    if code is None:
+        attempt_record(client=client, campaign=campaign, reason="malformed")
+        return None, _("评议码格式不正确:应为16位字母和数字(不含 0、1、I、L、O、U)")
+    qs = AccessCode.objects.select_related("campaign").filter(code=code)
+    if campaign is not None:
+        qs = qs.filter(campaign=campaign)
+    row = qs.first()
+    if row is None:
+        attempt_record(client=client, campaign=campaign, reason="unknown")
+        return None, _("评议码不正确,请核对后重新输入。")
+    target = row.campaign
+    if row.status == AccessCode.Status.REVOKED:
+        attempt_record(client=client, campaign=target, reason="revoked")
+        return None, _("此评议码已作废,请与评议办公室联系。")
+    if row.status == AccessCode.Status.USED:
+        request.session[_key(target.slug)] = {
+            "receipt": row.receipt,
+            "on": (row.used_on or dt.date.today()).isoformat(),
+            "repeated": True,
+        }
+        return redirect("vote_receipt", slug=target.slug), ""
+    if target.status != Campaign.Status.OPEN:
+        return None, _open_message(target)
+    # A new session key for the voter: the code is bound to a fresh session, not to one that
+    # existed before it was entered.
+    request.session.cycle_key()
+    request.session[_key(target.slug)] = {"code": row.code}
+    return redirect("vote_ballot", slug=target.slug), ""
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def vote_enter(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """Code entry, for any campaign (`/v/`) or for one (`/v/<slug>/`, the QR link's page)."""
+    campaign = get_object_or_404(Campaign, slug=slug) if slug else None
+    context: dict[str, Any] = {"campaign": campaign}
+    from_link = request.method == "GET" and "c" in request.GET
+    if request.method == "POST" or from_link:
+        if attempt_wait_minutes(client_address(request)):
+            context["form"] = CodeForm()
+            return _limited(request, "ballots/online/enter.html", context)
+        raw = request.POST.get("code", "") if request.method == "POST" else request.GET["c"]
+        response, error = _accept_code(request, normalise(raw), campaign)
+        if response is not None:
+            return response
+        if from_link:
+            # Never answer the QR link with a page: the code would stay in the address bar.
+            messages.error(request, error)
+            return redirect(request.path)
+        form = CodeForm(request.POST)
+        form.is_valid()
+        form.errors.clear()
+        form.add_error("code", error)
+        context["form"] = form
+        return render(request, "ballots/online/enter.html", context, status=200)
+    context["form"] = CodeForm()
+    return render(request, "ballots/online/enter.html", context)
+
+
+def _ballot_form(campaign: Campaign, data: Any = None, initial: Any = None) -> BallotForm:
+    return BallotForm(
+        data,
+        initial=initial,
+        campaign=campaign,
+        units=list(
+            campaign.units.select_related("category").order_by("category__order", "order", "pk")
+        ),
+        dimensions=list(campaign.dimensions.order_by("order", "pk")),
+        options=list(campaign.options.order_by("order", "pk")),
+    )
+
+
+def _categories(form: BallotForm) -> list[dict[str, Any]]:
+    groups: list[dict[str, Any]] = []
+    for n, block in enumerate(form.blocks, start=1):
+        if not groups or groups[-1]["category"].pk != block.unit.category_id:
+            groups.append({"category": block.unit.category, "blocks": []})
+        groups[-1]["blocks"].append(
+            {
+                "n": n,
+                "unit": block.unit,
+                "cells": [(c, form[c.name]) for c in block.cells],
+                "comment": form[block.comment],
+            }
+        )
+    return groups
+
+
+def _render_ballot(
+    request: HttpRequest, campaign: Campaign, form: BallotForm, code: str, status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "ballots/online/ballot.html",
+        {
+            "campaign": campaign,
+            "form": form,
+            "code": code,
+            "categories": _categories(form),
+            "dimensions": list(campaign.dimensions.order_by("order", "pk")),
+            "n_units": len(form.blocks),
+        },
+        status=status,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def vote_ballot(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, slug=slug)
+    state = request.session.get(_key(slug), {})
+    if request.method == "GET":
+        if "receipt" in state:
+            return redirect("vote_receipt", slug=slug)
+        if "code" not in state:
+            messages.info(request, _("请先输入评议码。"))
+            return redirect("vote_enter_campaign", slug=slug)
+        if campaign.status != Campaign.Status.OPEN:
+            messages.error(request, _open_message(campaign))
+            return redirect("vote_enter_campaign", slug=slug)
+        form = _ballot_form(campaign, initial={"code": state["code"]})
+        return _render_ballot(request, campaign, form, state["code"])
+
+    form = _ballot_form(campaign, request.POST)
+    valid = form.is_valid()
+    code = normalise(request.POST.get("code", "")) or state.get("code")
+    if code is None:
+        messages.info(request, _("请先输入评议码。"))
+        return redirect("vote_enter_campaign", slug=slug)
+    # A code that did not come through the entry page is subject to the same limit.
+    vetted = state.get("code") == code
+    if not vetted and attempt_wait_minutes(client_address(request)):
+        return _limited(
+            request, "ballots/online/enter.html", {"campaign": campaign, "form": CodeForm()}
+        )
+    if not valid:
+        return _render_ballot(request, campaign, form, code)
+    try:
+        receipt = ballot_submit(
+            campaign=campaign,
+            code=code,
+            answers=form.answers(),
+            comments=form.comments(),
+            layout=Layout.of(campaign),
+        )
+    except CodeRefused as exc:
+        if exc.reason in FAILURES:
+            attempt_record(client=client_address(request), campaign=campaign, reason=exc.reason)
+        request.session.pop(_key(slug), None)
+        messages.error(request, str(exc))
+        return redirect("vote_enter_campaign", slug=slug)
+    except BallotError as exc:
+        form.add_error(None, str(exc))
+        return _render_ballot(request, campaign, form, code)
+    # The code leaves the session: only the receipt, which reveals nothing, stays.
+    request.session[_key(slug)] = {
+        "receipt": receipt.number,
+        "on": receipt.on.isoformat(),
+        "repeated": receipt.repeated,
+    }
+    return HttpResponseRedirect(reverse("vote_receipt", args=[slug]), status=303)
+
+
+@never_cache
+@require_http_methods(["GET"])
+def vote_receipt(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, slug=slug)
+    state = request.session.get(_key(slug), {})
+    if "receipt" not in state:
+        return redirect("vote_enter_campaign", slug=slug)
+    return render(
+        request,
+        "ballots/online/receipt.html",
+        {
+            "campaign": campaign,
+            "receipt": state["receipt"],
+            "on": dt.date.fromisoformat(state["on"]),
+            "repeated": state.get("repeated", False),
+        },
+    )
