@@ -1,0 +1,205 @@
+"""A code is used exactly once under real concurrency (PostgreSQL only: SQLite serialises
+writers, so it cannot show a race).
+
+Each submitter is a thread with its own database connection; a Barrier releases them
+together. The deterministic tests do not rely on timing: they pause a submitter at a chosen
+point with events and watch pg_stat_activity to see the other one wait for the row lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+
+from ballots import services
+from ballots.models import AccessCode, Ballot, Vote
+from ballots.services import Layout, Receipt, ballot_submit
+from tests.test_online_submit import all_satisfied, one_code, open_campaign
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+SUBMITTERS = 200
+ROUNDS = 20
+WAIT = 120  # seconds; only a safety net against a hung test, never part of an assertion
+
+
+@pytest.fixture
+def pg() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("races can only be shown on PostgreSQL")
+
+
+@pytest.fixture
+def many_connections(pg) -> None:
+    with connection.cursor() as cur:
+        cur.execute("show max_connections")
+        (max_conn,) = cur.fetchone()
+    if int(max_conn) < 250:
+        pytest.skip(f"max_connections={max_conn} < 250 (scripts/test.sh starts a server with 300)")
+
+
+def run_threads(n: int, target: Callable[[int], Any]) -> tuple[list[Any], list[BaseException]]:
+    results: list[Any] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def body(i: int) -> None:
+        try:
+            value = target(i)
+            with lock:
+                results.append(value)
+        except BaseException as exc:  # reported by the test
+            with lock:
+                errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=body, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(WAIT)
+    assert not any(t.is_alive() for t in threads), "a submitter hung"
+    return results, errors
+
+
+@pytest.mark.parametrize("anonymous", [True, False], ids=["anonymous", "named"])
+def test_200_simultaneous_submissions_of_one_code_make_one_ballot(
+    many_connections, campaign_factory, anonymous
+):
+    camp = open_campaign(campaign_factory, anonymous=anonymous)
+    answers = all_satisfied(camp)
+    layout = Layout.of(camp)
+    rounds = ROUNDS if anonymous else 5  # the named case has the one-to-one as a second guard
+    for round_no in range(1, rounds + 1):
+        code = one_code(camp)
+        barrier = threading.Barrier(SUBMITTERS, timeout=WAIT)
+
+        def submit(_i: int, code: str = code.code, barrier: threading.Barrier = barrier) -> Receipt:
+            connection.ensure_connection()  # connect first, so the barrier releases queries
+            barrier.wait()
+            return ballot_submit(campaign=camp, code=code, answers=answers, layout=layout)
+
+        results, errors = run_threads(SUBMITTERS, submit)
+        assert errors == []
+        assert len(results) == SUBMITTERS
+        assert sum(not r.repeated for r in results) == 1, f"round {round_no}"
+        assert len({r.number for r in results}) == 1, f"round {round_no}"
+        assert Ballot.objects.filter(campaign=camp).count() == round_no, f"round {round_no}"
+        code.refresh_from_db()
+        assert code.status == "used" and code.receipt == results[0].number
+    assert Vote.objects.filter(campaign=camp).count() == rounds * 3
+
+
+def _backend_pid() -> int:
+    connection.ensure_connection()
+    return connection.connection.info.backend_pid
+
+
+def _wait_until_blocked(pid: int) -> None:
+    """Poll until backend `pid` waits for a lock (deterministic: no sleep decides anything)."""
+    import time
+
+    deadline = time.monotonic() + WAIT
+    with connection.cursor() as cur:
+        while time.monotonic() < deadline:
+            cur.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+            row = cur.fetchone()
+            if row and row[0] == "Lock":
+                return
+            time.sleep(0.01)
+    raise AssertionError("the second submitter never waited for the code's row lock")
+
+
+def test_second_submitter_waits_for_the_first_and_gets_its_receipt(pg, campaign_factory,
+                                                                   monkeypatch):
+    """Pause the first submitter after its conditional update, before its ballot is written:
+    the second one's update waits on the row lock, then changes nothing."""
+    camp = open_campaign(campaign_factory)
+    code = one_code(camp)
+    paused, release = threading.Event(), threading.Event()
+    original = services.ballot_create
+
+    def ballot_create_pausing(**kw: Any) -> Ballot:
+        if threading.current_thread().name == "first":
+            paused.set()
+            assert release.wait(WAIT)
+        return original(**kw)
+
+    monkeypatch.setattr(services, "ballot_create", ballot_create_pausing)
+    out: dict[str, Any] = {}
+
+    def run(name: str) -> None:
+        try:
+            out[f"{name}_pid"] = _backend_pid()
+            out[name] = ballot_submit(campaign=camp, code=code.code, answers=all_satisfied(camp))
+        except BaseException as exc:
+            out[name] = exc
+        finally:
+            if name == "second":
+                out["second_done"] = True
+            connections.close_all()
+
+    first = threading.Thread(target=run, args=("first",), name="first")
+    first.start()
+    assert paused.wait(WAIT)
+    second = threading.Thread(target=run, args=("second",), name="second")
+    second.start()
+    while "second_pid" not in out:
+        second.join(0.01)
+    _wait_until_blocked(out["second_pid"])
+    assert "second_done" not in out  # still waiting: the database serialises the two
+    release.set()
+    first.join(WAIT)
+    second.join(WAIT)
+    assert isinstance(out["first"], Receipt) and not out["first"].repeated
+    assert isinstance(out["second"], Receipt) and out["second"].repeated
+    assert out["second"].number == out["first"].number
+    assert Ballot.objects.filter(campaign=camp).count() == 1
+
+
+def test_check_passed_in_both_then_write_still_one_ballot(pg, campaign_factory, monkeypatch):
+    """Pause the first submitter between its check (the code reads as active) and its write;
+    meanwhile a second submitter commits a ballot with the same code. When the first resumes,
+    the database refuses it a second ballot: its conditional update matches no row."""
+    camp = open_campaign(campaign_factory)
+    code = one_code(camp)
+    checked, release = threading.Event(), threading.Event()
+    original = services._claim_code
+
+    def claim_after_pause(**kw: Any) -> int:
+        if threading.current_thread().name == "first":
+            status = AccessCode.objects.get(campaign=camp, code=kw["code"]).status
+            assert status == "active"  # the check passes
+            checked.set()
+            assert release.wait(WAIT)
+        return original(**kw)
+
+    monkeypatch.setattr(services, "_claim_code", claim_after_pause)
+    out: dict[str, Any] = {}
+
+    def run(name: str) -> None:
+        try:
+            out[name] = ballot_submit(campaign=camp, code=code.code, answers=all_satisfied(camp))
+        except BaseException as exc:
+            out[name] = exc
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=run, args=("first",), name="first")
+    first.start()
+    assert checked.wait(WAIT)
+    second = threading.Thread(target=run, args=("second",), name="second")
+    second.start()
+    second.join(WAIT)  # the second commits while the first is paused after its check
+    assert isinstance(out["second"], Receipt) and not out["second"].repeated
+    assert Ballot.objects.filter(campaign=camp).count() == 1
+    release.set()
+    first.join(WAIT)
+    assert isinstance(out["first"], Receipt) and out["first"].repeated
+    assert out["first"].number == out["second"].number
+    assert Ballot.objects.filter(campaign=camp).count() == 1
