@@ -3,7 +3,7 @@
 The code travels in POST bodies and in the session, never in a URL after the first redirect:
 a QR link `/v/<slug>/?c=CODE` is moved into the session at once and answered with a redirect
 to a code-free address, so the code does not linger in history, Referer headers or logs.
-Staff pages for codes live in views_codes-like functions at the end of this module.
+The staff pages for codes, failed attempts and the composition of representatives follow.
 """
 
 from __future__ import annotations
@@ -50,6 +50,52 @@ def _key(slug: str) -> str:
     return f"vote:{slug}"
 
 
+RECEIPT_COOKIE = "pingyi_receipt"
+
+
+def _with_receipt(response: HttpResponse, slug: str, number: str, on: dt.date,
+                  repeated: bool) -> HttpResponse:
+    """Hand the receipt to the receipt page in a signed cookie rather than the session.
+
+    A session row is stored server-side with a modification time; keeping the receipt (or the
+    code) there would tell a database administrator when each code was used. The cookie lives
+    only in the voter's browser."""
+    response.set_signed_cookie(
+        RECEIPT_COOKIE,
+        f"{slug}|{number}|{on.isoformat()}|{int(repeated)}",
+        salt="pingyi.receipt",
+        max_age=7 * 24 * 3600,
+        path="/v/",
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response
+
+
+def _receipt_of(request: HttpRequest, slug: str) -> tuple[str, dt.date, bool] | None:
+    value = request.get_signed_cookie(RECEIPT_COOKIE, default=None, salt="pingyi.receipt")
+    if not value:
+        return None
+    try:
+        cookie_slug, number, on, repeated = value.split("|")
+        if cookie_slug != slug:
+            return None
+        return number, dt.date.fromisoformat(on), repeated == "1"
+    except ValueError:
+        return None
+
+
+def _forget_code(request: HttpRequest, slug: str) -> None:
+    """Remove the code from the server: a voter's session row is deleted altogether, so no
+    stored session ties a code to the moment it was used. (Staff trying the ballot in their
+    own browser keep their login.)"""
+    if request.user.is_authenticated:
+        request.session.pop(_key(slug), None)
+    else:
+        request.session.flush()
+
+
 def _limited(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     minutes = attempt_wait_minutes(client_address(request))
     context["wait_minutes"] = minutes
@@ -86,12 +132,9 @@ def _accept_code(
         attempt_record(client=client, campaign=target, reason="revoked")
         return None, _("此评议码已作废,请与评议办公室联系。")
     if row.status == AccessCode.Status.USED:
-        request.session[_key(target.slug)] = {
-            "receipt": row.receipt,
-            "on": (row.used_on or dt.date.today()).isoformat(),
-            "repeated": True,
-        }
-        return redirect("vote_receipt", slug=target.slug), ""
+        response = redirect("vote_receipt", slug=target.slug)
+        on = row.used_on or dt.date.today()
+        return _with_receipt(response, target.slug, row.receipt, on, True), ""
     if target.status != Campaign.Status.OPEN:
         return None, _open_message(target)
     # A new session key for the voter: the code is bound to a fresh session, not to one that
@@ -183,7 +226,7 @@ def vote_ballot(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
     state = request.session.get(_key(slug), {})
     if request.method == "GET":
-        if "receipt" in state:
+        if "code" not in state and _receipt_of(request, slug):
             return redirect("vote_receipt", slug=slug)
         if "code" not in state:
             messages.info(request, _("请先输入评议码。"))
@@ -225,29 +268,21 @@ def vote_ballot(request: HttpRequest, slug: str) -> HttpResponse:
     except BallotError as exc:
         form.add_error(None, str(exc))
         return _render_ballot(request, campaign, form, code)
-    # The code leaves the session: only the receipt, which reveals nothing, stays.
-    request.session[_key(slug)] = {
-        "receipt": receipt.number,
-        "on": receipt.on.isoformat(),
-        "repeated": receipt.repeated,
-    }
-    return HttpResponseRedirect(reverse("vote_receipt", args=[slug]), status=303)
+    _forget_code(request, slug)
+    response = HttpResponseRedirect(reverse("vote_receipt", args=[slug]), status=303)
+    return _with_receipt(response, slug, receipt.number, receipt.on, receipt.repeated)
 
 
 @never_cache
 @require_http_methods(["GET"])
 def vote_receipt(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
-    state = request.session.get(_key(slug), {})
-    if "receipt" not in state:
+    found = _receipt_of(request, slug)
+    if found is None:
         return redirect("vote_enter_campaign", slug=slug)
+    number, on, repeated = found
     return render(
         request,
         "ballots/online/receipt.html",
-        {
-            "campaign": campaign,
-            "receipt": state["receipt"],
-            "on": dt.date.fromisoformat(state["on"]),
-            "repeated": state.get("repeated", False),
-        },
+        {"campaign": campaign, "receipt": number, "on": on, "repeated": repeated},
     )
