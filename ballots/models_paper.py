@@ -125,9 +125,7 @@ class KeyedEntry(models.Model):
                 condition=~Q(status="superseded"),
                 name="entry_pass_once",
             ),
-            models.CheckConstraint(
-                condition=Q(pass_no__in=[1, 2]), name="entry_pass_1_or_2"
-            ),
+            models.CheckConstraint(condition=Q(pass_no__in=[1, 2]), name="entry_pass_1_or_2"),
             # Only agreeing or resolved entries become ballots, and they always do.
             models.CheckConstraint(
                 condition=(Q(status__in=["agreed", "resolved"]) & Q(ballot__isnull=False))
