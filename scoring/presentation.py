@@ -1,0 +1,280 @@
+"""The tally as people read it: labels, formatted figures, the rules in words.
+
+The results page, the PDF, the workbook and the public page all format through here, so a
+figure reads the same everywhere. Nothing here decides anything: every flag and rank comes
+from `scoring.engine`; this module only names and formats them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from campaigns.models import Campaign
+from scoring import engine
+from scoring.tally import CampaignTally
+
+# In the order a reader looks for them (not the alphabetical order of the JSON).
+FLAG_ORDER = (
+    engine.FLAG_WINNER,
+    engine.FLAG_LAST_PLACE,
+    engine.FLAG_CONSECUTIVE_LAST_PLACE,
+    engine.FLAG_KEY_RECTIFICATION,
+    engine.FLAG_VETOED,
+    engine.FLAG_NO_VOTES,
+)
+FLAG_LABELS = {
+    engine.FLAG_WINNER: gettext_lazy("优胜"),
+    engine.FLAG_LAST_PLACE: gettext_lazy("末位"),
+    engine.FLAG_CONSECUTIVE_LAST_PLACE: gettext_lazy("连续两年末位"),
+    engine.FLAG_KEY_RECTIFICATION: gettext_lazy("重点整改"),
+    engine.FLAG_VETOED: gettext_lazy("一票否决"),
+    engine.FLAG_NO_VOTES: gettext_lazy("无有效票"),
+}
+INVALID_LABELS = {
+    "blank_ballot": gettext_lazy("空白票"),
+    "duplicate_serial": gettext_lazy("编号重复(复印)"),
+    "manual": gettext_lazy("人工认定无效"),
+}
+SOURCE_LABELS = {"online": gettext_lazy("网上"), "paper": gettext_lazy("纸质")}
+
+
+def fmt_number(x: Fraction | Decimal | None, places: int = 4) -> str:
+    """At most `places` decimals, trailing zeros dropped: 106, 104.5, 20.4375."""
+    if x is None:
+        return "—"
+    if isinstance(x, Fraction):
+        x = Decimal(x.numerator) / Decimal(x.denominator)
+    q = x.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = f"{q:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def fmt_percent(x: Fraction | None, places: int = 2) -> str:
+    if x is None:
+        return "—"
+    return fmt_number(Fraction(x) * 100, places) + "%"
+
+
+def ordered_flags(flags: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(flag, label) in reading order."""
+    return [(f, str(FLAG_LABELS.get(f, f))) for f in FLAG_ORDER if f in flags] + [
+        (f, f) for f in flags if f not in FLAG_LABELS
+    ]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One unit in a ranking table."""
+
+    result: engine.UnitResult
+    unit_id: int
+    counts: list[int]  # in scale order
+
+    @property
+    def name(self) -> str:
+        return self.result.unit.name
+
+    @property
+    def rank(self) -> int | None:
+        return self.result.rank
+
+    @property
+    def score(self) -> str:
+        return fmt_number(self.result.score)
+
+    @property
+    def rate(self) -> str:
+        return fmt_percent(self.result.satisfaction_rate)
+
+    @property
+    def flags(self) -> list[tuple[str, str]]:
+        return ordered_flags(self.result.flags)
+
+    @property
+    def flag_text(self) -> str:
+        return "、".join(label for _f, label in self.flags)
+
+
+@dataclass
+class Table:
+    category: engine.CategoryResult
+    rows: list[Row]
+    number: str = ""  # section number in the PDF (四、五、…)
+    score_svg: str = ""  # filled by scoring.charts.attach_charts
+    rate_svg: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.category.category.name
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self.category.notes
+
+
+def tables(t: CampaignTally) -> list[Table]:
+    labels = [o.label for o in t.input.options]
+    return [
+        Table(
+            c,
+            [
+                Row(u, int(u.unit.key), [dict(u.counts).get(label, 0) for label in labels])
+                for u in c.units
+            ],
+            number=cn_number(i + 4),  # after 一 选票, 二 奖惩, 三 规则
+        )
+        for i, c in enumerate(t.result.categories)
+    ]
+
+
+@dataclass(frozen=True)
+class FlagList:
+    flag: str
+    label: str
+    units: list[tuple[str, engine.UnitResult]]  # (category name, unit), in table order
+
+    def by_category(self) -> list[tuple[str, str]]:
+        """(category, "单位(名次)、…") for a compact listing."""
+        out: dict[str, list[str]] = {}
+        for cat, u in self.units:
+            out.setdefault(cat, []).append(f"{u.unit.name}({u.rank})" if u.rank else u.unit.name)
+        return [(cat, "、".join(names)) for cat, names in out.items()]
+
+
+def flagged(t: CampaignTally) -> list[FlagList]:
+    """The lists leaders ask for first, empty lists kept (an empty list is news too)."""
+    out = []
+    for flag in (
+        engine.FLAG_WINNER,
+        engine.FLAG_LAST_PLACE,
+        engine.FLAG_CONSECUTIVE_LAST_PLACE,
+        engine.FLAG_KEY_RECTIFICATION,
+        engine.FLAG_VETOED,
+    ):
+        units = [
+            (c.category.name, u) for c in t.result.categories for u in c.units if flag in u.flags
+        ]
+        out.append(FlagList(flag, str(FLAG_LABELS[flag]), units))
+    return out
+
+
+CN_DIGITS = "零一二三四五六七八九"
+
+
+def cn_number(n: int) -> str:
+    """1-99 in Chinese numerals, for section headings (四、五、…、十二)."""
+    tens, ones = divmod(n, 10)
+    if n < 10:
+        return CN_DIGITS[n]
+    return (CN_DIGITS[tens] if tens > 1 else "") + "十" + (CN_DIGITS[ones] if ones else "")
+
+
+def rules_in_words(campaign: Campaign) -> list[str]:
+    """The rules the tally applied, from the campaign's own configuration (spec 3-7)."""
+    options = list(campaign.options.order_by("order", "id"))
+    weights = "、".join(f"{o.label} {fmt_number(Decimal(o.weight))} 分" for o in options)
+    counted = [o.label for o in options if o.counted]
+    satisfied = [o.label for o in options if o.satisfied]
+    not_counted = [o.label for o in options if not o.counted]
+    rules = [_("评价等次及分值:%(w)s。") % {"w": weights}]
+    if campaign.blank_means_id:
+        rules.append(
+            _("未填写的单位按“%(o)s”计;同一单位多选的,该单位计为废票,不计入任何等次。")
+            % {"o": campaign.blank_means.label}
+        )
+    else:
+        rules.append(_("未填写的单位不计票;同一单位多选的,该单位计为废票,不计入任何等次。"))
+    if campaign.aggregation == "sum":
+        rules.append(_("得分 = Σ(各等次分值 × 该等次票数),按全部有效票累计。"))
+    else:
+        rules.append(
+            _("得分 = Σ(各等次分值 × 该等次票数)÷ 有效票数(%(c)s)。") % {"c": "、".join(counted)}
+        )
+        weighted = [g for g in campaign.groups.order_by("order", "id") if g.weight is not None]
+        if weighted:
+            rules.append(
+                _("按代表类别加权:%(g)s;得分与满意率均为各类别结果的加权平均。")
+                % {"g": "、".join(f"{g.name} {fmt_number(Decimal(g.weight))}" for g in weighted)}
+            )
+    rules.append(
+        _("满意率 =(%(s)s)票数 ÷ 有效票数(%(c)s)。")
+        % {"s": "+".join(satisfied), "c": "、".join(counted)}
+    )
+    if not_counted:
+        rules.append(_("“%(o)s”不计入有效票。") % {"o": "、".join(not_counted)})
+    rules.append(
+        _(
+            "各类别内按得分从高到低排名;得分相同的比满意率,再相同的比“%(best)s”票所占比例;"
+            "三项都相同的并列,其后名次顺延(如 1、2、2、4)。"
+        )
+        % {"best": max(options, key=lambda o: o.weight).label if options else ""}
+    )
+    for c in campaign.categories.order_by("order", "id"):
+        rules.append(
+            _("%(c)s:前 %(w)d 名为优胜单位,后 %(l)d 名为末位单位。")
+            % {"c": c.name, "w": c.winners, "l": c.last_place}
+        )
+    rules.append(
+        _(
+            "末位单位先认定:按相反顺序排名,名次在末位名额以内的(并列的一并)为末位单位;"
+            "一票否决的单位可以是末位。"
+        )
+    )
+    rules.append(
+        _(
+            "优胜单位在其余单位中认定:一票否决的单位和末位单位不能评为优胜;"
+            "名额边界上并列的一并评为优胜。"
+        )
+    )
+    rules.append(
+        _("满意率低于 %(t)s 的单位(末位单位除外)列为重点整改单位。")
+        % {"t": fmt_percent(Fraction(campaign.threshold))}
+    )
+    if campaign.previous_id:
+        rules.append(
+            _("本次为末位、上次(%(p)s)也为末位的单位,标为连续两年末位。")
+            % {"p": campaign.previous.name}
+        )
+    bands = list(campaign.grade_bands.order_by("-minimum"))
+    if bands:
+        rules.append(
+            _("等次:%(b)s。")
+            % {"b": ";".join(f"{fmt_number(b.minimum)} 分及以上为{b.label}" for b in bands)}
+        )
+    rules.append(_("没有有效票的单位不排名,列在本类别最后。"))
+    return rules
+
+
+def summary_rows(t: CampaignTally) -> list[tuple[str, int]]:
+    b = t.ballots
+    rows = [(_("选票总数"), b.total)]
+    rows += [
+        (_("其中%(s)s") % {"s": SOURCE_LABELS.get(s, s)}, n) for s, n in sorted(b.by_source.items())
+    ]
+    rows += [(_("有效票"), b.valid), (_("无效票"), b.invalid)]
+    rows += [
+        (_("无效:%(r)s") % {"r": INVALID_LABELS.get(r, r)}, n) for r, n in b.invalid_reasons.items()
+    ]
+    return rows
+
+
+def context(t: CampaignTally) -> dict[str, Any]:
+    """What every rendering of the results needs."""
+    from scoring.tally import tally_fingerprint, tally_json
+
+    return {
+        "campaign": t.campaign,
+        "tally": t,
+        "options": [o.label for o in t.input.options],
+        "tables": tables(t),
+        "flagged": flagged(t),
+        "rules": rules_in_words(t.campaign),
+        "summary": summary_rows(t),
+        "fingerprint": tally_fingerprint(tally_json(t.campaign, t)),
+    }

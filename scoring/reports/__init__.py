@@ -1,0 +1,90 @@
+"""Reports: the ranking PDF, the feedback sheets (反馈单) and the Excel workbook.
+
+`build_report` is the one entry point for the `report` command and the background job behind
+the download buttons, so both produce the same file for the same tally."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from campaigns.jobs import Progress, job_finish_file
+from campaigns.models import Campaign
+from scoring.tally import CampaignTally, tally_campaign
+
+FORMATS = ("pdf", "xlsx", "feedback")
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "feedback": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@dataclass(frozen=True)
+class Report:
+    filename: str
+    data: bytes
+    content_type: str
+
+
+def entry_mode(campaign: Campaign) -> str:
+    return _("双人录入核对") if campaign.double_entry else _("单人录入")
+
+
+def paper_table(campaign: Campaign) -> dict[str, Any] | None:
+    """The reconciliation of paper (from ballots.paper) as a header and rows, if available."""
+    try:
+        from ballots.paper import reconciliation_table
+    except ImportError:
+        return None
+    return reconciliation_table(campaign)
+
+
+def build_report(
+    campaign: Campaign,
+    fmt: str,
+    *,
+    comments: bool = True,
+    unit_keys: list[str] | None = None,
+    tallied: CampaignTally | None = None,
+) -> Report:
+    if fmt not in FORMATS:
+        raise ValueError(fmt)
+    # Reports show breakdowns (by dimension, channel, group, district): the fuller tally.
+    t = tallied or tally_campaign(campaign, breakdowns=True)
+    stem = f"{campaign.slug}-{campaign.year}"
+    if fmt == "xlsx":
+        from scoring.reports.excel import sheets, write_workbook
+
+        buf = io.BytesIO()
+        write_workbook(sheets(t, entry_mode(campaign), comments=comments), buf)
+        return Report(f"{stem}-评议结果.xlsx", buf.getvalue(), CONTENT_TYPES[fmt])
+    from scoring.reports import pdf
+
+    if fmt == "pdf":
+        data = pdf.ranking_pdf(t, comments=comments, paper=paper_table(campaign))
+        return Report(f"{stem}-评议结果.pdf", data, CONTENT_TYPES[fmt])
+    data = pdf.feedback_pdf(t, unit_keys)
+    return Report(f"{stem}-反馈单.pdf", data, CONTENT_TYPES[fmt])
+
+
+def run_report_job(job: Any, progress: Progress) -> None:
+    """Background job behind the download buttons (params: format, comments, units)."""
+    campaign = job.campaign
+    params = job.params
+    progress(0, 3, _("正在计票"))
+    t = tally_campaign(campaign, breakdowns=True)
+    progress(1, 3, _("正在生成报告"))
+    report = build_report(
+        campaign,
+        params["format"],
+        comments=params.get("comments", True),
+        unit_keys=params.get("units"),
+        tallied=t,
+    )
+    progress(2, 3, _("正在保存"))
+    job_finish_file(job, report.filename, report.data)
+    progress(3, 3, _("报告已生成,可以下载"))

@@ -1,0 +1,316 @@
+"""The Excel report: each sheet is an exporter that yields rows (as in pretix), written by one
+write-only workbook writer, so memory stays flat however many comments there are.
+
+Numbers are stored as numbers (full precision, formatted for reading); text that a
+spreadsheet could take for a formula (= + - @ …) is stored as text."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from ballots.models import Comment
+from scoring import engine
+from scoring.presentation import (
+    FLAG_LABELS,
+    INVALID_LABELS,
+    SOURCE_LABELS,
+    ordered_flags,
+    rules_in_words,
+)
+from scoring.tally import CampaignTally, tally_fingerprint, tally_json
+
+SCORE = "0.00##"
+PERCENT = "0.00%"
+INTEGER = "0"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
+TITLE_FONT = Font(bold=True, size=14)
+
+
+class Percent(float):
+    """A float the writer formats as a percentage."""
+
+
+class Score(float):
+    """A float the writer formats with up to four decimals."""
+
+
+def num(x: Fraction | None, kind: type[float] = Score) -> float | None:
+    return None if x is None else kind(float(x))
+
+
+@dataclass
+class Sheet:
+    title: str
+    header: list[str]
+    rows: Iterable[list[Any]]
+    widths: list[int] = field(default_factory=list)
+    preamble: list[list[Any]] = field(default_factory=list)  # lines above the header
+    chart: Callable[[Any, int, int], None] | None = None  # (worksheet, first row, last row)
+
+
+def sheet_title(name: str, taken: set[str]) -> str:
+    """Excel's rules: 31 characters, none of []:*?/\\, unique (case-insensitively)."""
+    base = BAD_SHEET_CHARS.sub("_", name)[:31] or "Sheet"
+    title, n = base, 2
+    while title.lower() in taken:
+        suffix = f"~{n}"
+        title, n = base[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(title.lower())
+    return title
+
+
+def _cell(ws: Any, value: Any, *, bold: bool = False) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        # A comment like "=HYPERLINK(...)" must stay what the representative typed.
+        c = WriteOnlyCell(ws, value=value)
+        c.data_type = "s"
+        return c
+    c = WriteOnlyCell(ws, value=value)
+    if isinstance(value, Percent):
+        c.number_format = PERCENT
+    elif isinstance(value, Score):
+        c.number_format = SCORE
+    elif isinstance(value, int) and not isinstance(value, bool):
+        c.number_format = INTEGER
+    if bold:
+        c.font = HEADER_FONT
+    return c
+
+
+def write_workbook(sheets: Iterable[Sheet], out: io.BufferedIOBase | Any) -> None:
+    wb = Workbook(write_only=True)
+    taken: set[str] = set()
+    for sheet in sheets:
+        ws = wb.create_sheet(sheet_title(sheet.title, taken))
+        for i, width in enumerate(sheet.widths, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = width
+        # Frozen header: the panes must be set before the first row is written.
+        ws.freeze_panes = f"A{len(sheet.preamble) + 2}"
+        for line in sheet.preamble:
+            cells = [_cell(ws, v) for v in line]
+            if cells:
+                cells[0].font = TITLE_FONT
+            ws.append(cells)
+        header = []
+        for v in sheet.header:
+            c = _cell(ws, v, bold=True)
+            c.fill = HEADER_FILL
+            c.alignment = Alignment(horizontal="center", wrap_text=True)
+            header.append(c)
+        ws.append(header)
+        first = len(sheet.preamble) + 2
+        last = first - 1
+        for row in sheet.rows:
+            ws.append([_cell(ws, v) for v in row])
+            last += 1
+        if sheet.chart is not None and last >= first:
+            sheet.chart(ws, first, last)
+    wb.save(out)
+
+
+# --- the sheets ---------------------------------------------------------------------------
+
+
+def _labels(t: CampaignTally) -> list[str]:
+    return [o.label for o in t.input.options]
+
+
+def summary_sheet(t: CampaignTally, entry_mode: str) -> Sheet:
+    c = t.campaign
+    b = t.ballots
+
+    def rows() -> Iterator[list[Any]]:
+        yield [_("评议活动"), c.name]
+        yield [_("年度"), c.year]
+        yield [_("计分方式"), _("累计得分") if c.aggregation == "sum" else _("平均得分")]
+        yield [_("纸质票录入方式"), entry_mode]
+        yield [_("选票总数"), b.total]
+        for source, n in sorted(b.by_source.items()):
+            yield [_("其中%(s)s") % {"s": SOURCE_LABELS.get(source, source)}, n]
+        yield [_("有效票"), b.valid]
+        yield [_("无效票"), b.invalid]
+        for reason, n in b.invalid_reasons.items():
+            yield [_("无效:%(r)s") % {"r": INVALID_LABELS.get(reason, reason)}, n]
+        for flag in (
+            engine.FLAG_WINNER,
+            engine.FLAG_LAST_PLACE,
+            engine.FLAG_CONSECUTIVE_LAST_PLACE,
+            engine.FLAG_KEY_RECTIFICATION,
+            engine.FLAG_VETOED,
+        ):
+            units = [u.unit.name for u in t.flagged(flag)]
+            yield [str(FLAG_LABELS[flag]) + _("单位"), "、".join(units) or _("无")]
+        yield [_("计票指纹"), tally_fingerprint(tally_json(c, t))]
+
+    return Sheet(
+        _("汇总"),
+        [_("项目"), _("内容")],
+        rows(),
+        widths=[22, 90],
+        preamble=[[c.name + " " + _("评议结果")]],
+    )
+
+
+def category_sheet(t: CampaignTally, cat: engine.CategoryResult) -> Sheet:
+    labels = _labels(t)
+    header = [_("名次"), _("单位"), _("得分"), _("满意率"), *labels, _("未填"), _("废票")]
+    header += [_("认定"), _("等次")]
+
+    def rows() -> Iterator[list[Any]]:
+        for u in cat.units:
+            counts = dict(u.counts)
+            yield [
+                u.rank,
+                u.unit.name,
+                num(u.score),
+                num(u.satisfaction_rate, Percent),
+                *[counts.get(label, 0) for label in labels],
+                u.blank,
+                u.spoiled,
+                "、".join(label for _f, label in ordered_flags(u.flags)),
+                u.grade or "",
+            ]
+
+    ranked = sum(1 for u in cat.units if u.score is not None)
+
+    def chart(ws: Any, first: int, last: int) -> None:
+        if not ranked:
+            return
+        bar = BarChart()
+        bar.type = "bar"  # horizontal: long Chinese names stay readable
+        bar.title = _("%(c)s 得分") % {"c": cat.category.name}
+        bar.y_axis.title = _("得分")
+        bar.legend = None
+        end = first + ranked - 1
+        bar.add_data(
+            Reference(ws, min_col=3, min_row=first - 1, max_row=end), titles_from_data=True
+        )
+        bar.set_categories(Reference(ws, min_col=2, min_row=first, max_row=end))
+        bar.x_axis.scaling.orientation = "maxMin"  # rank 1 at the top, as in the table
+        bar.height = max(7.5, 0.5 * ranked + 2)
+        bar.width = 18
+        ws.add_chart(bar, f"{get_column_letter(len(header) + 2)}2")
+
+    return Sheet(
+        cat.category.name,
+        header,
+        rows(),
+        widths=[6, 26, 10, 10, *[9] * len(labels), 7, 7, 24, 8],
+        preamble=[
+            [
+                _("%(c)s(优胜 %(w)d 名,末位 %(l)d 名)")
+                % {"c": cat.category.name, "w": cat.category.winners, "l": cat.category.last_place}
+            ]
+        ],
+        chart=chart,
+    )
+
+
+def votes_sheet(t: CampaignTally) -> Sheet:
+    """票数明细: one row per unit × dimension × option (and blank, spoiled)."""
+    labels = _labels(t)
+    has_dims = any(u.by_dimension for c in t.result.categories for u in c.units)
+
+    def rows() -> Iterator[list[Any]]:
+        for c in t.result.categories:
+            for u in c.units:
+                parts: list[tuple[str, Any]] = (
+                    [(b.key, b) for b in u.by_dimension] if has_dims else [(_("全部"), u)]
+                )
+                for dim, part in parts:
+                    counts = dict(part.counts)
+                    for label in labels:
+                        yield [c.category.name, u.unit.name, dim, label, counts.get(label, 0)]
+                    yield [c.category.name, u.unit.name, dim, _("未填"), part.blank]
+                    yield [c.category.name, u.unit.name, dim, _("废票"), part.spoiled]
+
+    return Sheet(
+        _("票数明细"),
+        [_("类别"), _("单位"), _("评议内容"), _("等次"), _("票数")],
+        rows(),
+        widths=[18, 26, 14, 10, 9],
+    )
+
+
+def breakdown_sheet(t: CampaignTally, title: str, what: str, attr: str) -> Sheet:
+    labels = _labels(t)
+
+    def rows() -> Iterator[list[Any]]:
+        for c in t.result.categories:
+            for u in c.units:
+                for b in getattr(u, attr):
+                    counts = dict(b.counts)
+                    yield [
+                        c.category.name,
+                        u.unit.name,
+                        b.key,
+                        num(b.score),
+                        num(b.satisfaction_rate, Percent),
+                        *[counts.get(label, 0) for label in labels],
+                        b.blank,
+                        b.spoiled,
+                    ]
+
+    return Sheet(
+        title,
+        [_("类别"), _("单位"), what, _("得分"), _("满意率"), *labels, _("未填"), _("废票")],
+        rows(),
+        widths=[18, 26, 14, 10, 10, *[9] * len(labels), 7, 7],
+    )
+
+
+def comments_sheet(t: CampaignTally) -> Sheet:
+    names = {u.key: u.name for u in t.input.units}
+
+    def rows() -> Iterator[list[Any]]:
+        # Only the unit and the text: nothing that could point back to a ballot or a person.
+        # Ordered by unit then text (not by time of writing) for the same reason.
+        qs = (
+            Comment.objects.filter(campaign=t.campaign, ballot__status="valid")
+            .order_by("unit__category__order", "unit__order", "unit_id", "text")
+            .values_list("unit_id", "text")
+        )
+        for unit_id, text in qs.iterator(chunk_size=2000):
+            name = names.get(str(unit_id), "") if unit_id is not None else _("总体意见")
+            yield [name, text]
+
+    return Sheet(_("意见建议"), [_("单位"), _("意见和建议")], rows(), widths=[26, 100])
+
+
+def rules_sheet(t: CampaignTally) -> Sheet:
+    rules = rules_in_words(t.campaign)
+    return Sheet(
+        _("规则说明"),
+        [_("序号"), _("规则")],
+        ([i, text] for i, text in enumerate(rules, start=1)),
+        widths=[6, 110],
+    )
+
+
+def sheets(t: CampaignTally, entry_mode: str, *, comments: bool = True) -> Iterator[Sheet]:
+    yield summary_sheet(t, entry_mode)
+    for cat in t.result.categories:
+        yield category_sheet(t, cat)
+    yield votes_sheet(t)
+    yield breakdown_sheet(t, _("分渠道"), _("渠道"), "by_channel")
+    yield breakdown_sheet(t, _("分类别"), _("代表类别"), "by_group")
+    if any(u.by_district for c in t.result.categories for u in c.units):
+        yield breakdown_sheet(t, _("分片区"), _("片区"), "by_district")
+    if comments:
+        yield comments_sheet(t)
+    yield rules_sheet(t)

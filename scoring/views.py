@@ -1,0 +1,271 @@
+"""Results for office staff, leaders and auditors; report downloads; publication (公示) and
+the public page. Every figure comes from scoring.tally (the one adapter)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from ballots.models import Ballot, Comment
+from campaigns.jobs import job_start
+from campaigns.models import Campaign
+from campaigns.permissions import perm_required
+from scoring import charts
+from scoring.models import Publication
+from scoring.presentation import FLAG_LABELS, context, fmt_number, fmt_percent, ordered_flags
+from scoring.publication import live_publication, results_publish, results_unpublish
+from scoring.reports import FORMATS
+from scoring.tally import Filters, tally_campaign
+
+ALL = ""
+
+
+class FilterForm(forms.Form):
+    """The tabs of the results page: one slice of the ballots at a time (or all)."""
+
+    dimension = forms.ChoiceField(label=gettext_lazy("评议内容"), required=False)
+    channel = forms.ChoiceField(label=gettext_lazy("渠道"), required=False)
+    group = forms.ChoiceField(label=gettext_lazy("代表类别"), required=False)
+    district = forms.ChoiceField(label=gettext_lazy("片区"), required=False)
+    source = forms.ChoiceField(label=gettext_lazy("来源"), required=False)
+
+    def __init__(self, campaign: Campaign, data: object) -> None:
+        super().__init__(data)
+        everything = [(ALL, _("全部"))]
+        ballots = Ballot.objects.filter(campaign=campaign)
+
+        def distinct(field: str) -> list[tuple[str, str]]:
+            values = ballots.exclude(**{field: ""}).values_list(field, flat=True)
+            return [(v, v) for v in values.distinct().order_by(field)]
+
+        self.fields["dimension"].choices = everything + [
+            (d, d)
+            for d in campaign.dimensions.order_by("order", "id").values_list("name", flat=True)
+        ]
+        self.fields["channel"].choices = everything + distinct("channel")
+        self.fields["group"].choices = everything + [
+            (g, g) for g in campaign.groups.order_by("order", "id").values_list("name", flat=True)
+        ]
+        self.fields["district"].choices = everything + distinct("district")
+        self.fields["source"].choices = everything + list(Ballot.Source.choices)
+        # Hide the filters a campaign has nothing to choose in.
+        for name in list(self.fields):
+            if len(self.fields[name].choices) <= 2 and name != "source":
+                del self.fields[name]
+
+    def filters(self) -> Filters:
+        if not self.is_valid():
+            return Filters()
+        return Filters(**{k: v for k, v in self.cleaned_data.items() if v != ALL})
+
+
+class UnpublishForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("撤回原因"), max_length=500)
+
+
+def _campaign(slug: str) -> Campaign:
+    return get_object_or_404(Campaign, slug=slug)
+
+
+@perm_required("campaigns.view_results")
+@require_GET
+def results(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = _campaign(slug)
+    form = FilterForm(campaign, request.GET or None)
+    filters = form.filters()
+    t = tally_campaign(campaign, filters)
+    ctx = context(t)
+    charts.attach_charts(ctx["tables"], Fraction(campaign.threshold))
+    ctx |= {
+        "form": form,
+        "filtered": filters.any(),
+        "publication": live_publication(campaign),
+        "publications": Publication.objects.filter(campaign=campaign)[:5],
+        "unpublish_form": UnpublishForm(),
+        "formats": FORMATS,
+        "flag_labels": FLAG_LABELS,
+    }
+    return render(request, "scoring/results.html", ctx)
+
+
+def _history(campaign: Campaign, registry_id: int | None) -> list[dict[str, object]]:
+    """The same unit (by registry identity, not by name) in earlier campaigns of the series."""
+    rows: list[dict[str, object]] = []
+    seen = {campaign.pk}
+    previous = campaign.previous
+    while previous is not None and previous.pk not in seen and registry_id is not None:
+        seen.add(previous.pk)
+        cu = previous.units.filter(unit_id=registry_id).select_related("category").first()
+        if cu is not None:
+            u = tally_campaign(previous).unit(cu.pk)
+            if u is not None:
+                rows.append(
+                    {
+                        "campaign": previous,
+                        "name": cu.name,
+                        "category": cu.category.name,
+                        "rank": u.rank,
+                        "score": fmt_number(u.score),
+                        "rate": fmt_percent(u.satisfaction_rate),
+                        "flags": ordered_flags(u.flags),
+                    }
+                )
+        previous = previous.previous
+    return rows
+
+
+@perm_required("campaigns.view_results")
+@require_GET
+def unit_results(request: HttpRequest, slug: str, unit_id: int) -> HttpResponse:
+    campaign = _campaign(slug)
+    cu = get_object_or_404(campaign.units.select_related("category"), pk=unit_id)
+    t = tally_campaign(campaign, breakdowns=True)
+    u = t.unit(cu.pk)
+    if u is None:
+        raise Http404
+    labels = [o.label for o in t.input.options]
+
+    def breakdown(parts: tuple) -> list[dict[str, object]]:
+        return [
+            {
+                "key": b.key,
+                "score": fmt_number(b.score),
+                "rate": fmt_percent(b.satisfaction_rate),
+                "counts": [dict(b.counts).get(label, 0) for label in labels],
+                "blank": b.blank,
+                "spoiled": b.spoiled,
+            }
+            for b in parts
+        ]
+
+    category = next(c for c in t.result.categories if any(x is u for x in c.units))
+    # Texts only, ordered by text: never the ballot, its time, its group or anything else that
+    # could point to who wrote it.
+    comments = list(
+        Comment.objects.filter(campaign=campaign, unit=cu, ballot__status=Ballot.Status.VALID)
+        .order_by("text")
+        .values_list("text", flat=True)
+    )
+    return render(
+        request,
+        "scoring/unit.html",
+        {
+            "campaign": campaign,
+            "cu": cu,
+            "u": u,
+            "ranked": sum(1 for x in category.units if x.rank),
+            "score": fmt_number(u.score),
+            "rate": fmt_percent(u.satisfaction_rate),
+            "flags": ordered_flags(u.flags),
+            "options": labels,
+            "counts": [dict(u.counts).get(label, 0) for label in labels],
+            "breakdowns": [
+                (_("分评议内容"), breakdown(u.by_dimension)),
+                (_("分代表类别"), breakdown(u.by_group)),
+                (_("分渠道"), breakdown(u.by_channel)),
+                (_("分片区"), breakdown(u.by_district)),
+            ],
+            "history": _history(campaign, cu.unit_id),
+            "comments": comments,
+        },
+    )
+
+
+@perm_required("campaigns.download_reports")
+@require_POST
+def report_start(request: HttpRequest, slug: str) -> HttpResponse:
+    """Reports are built in the background (a big campaign's PDF takes a while) and then
+    downloaded from the job page by the user who asked for them."""
+    campaign = _campaign(slug)
+    fmt = request.POST.get("format", "")
+    if fmt not in FORMATS:
+        messages.error(request, _("未知的报告格式"))
+        return redirect("results", slug=campaign.slug)
+    job = job_start(
+        kind={"pdf": _("PDF 报告"), "xlsx": _("Excel 报告"), "feedback": _("反馈单")}[fmt],
+        handler="scoring.reports.run_report_job",
+        campaign=campaign,
+        user=request.user,
+        params={"format": fmt, "comments": request.POST.get("comments") == "on"},
+    )
+    return redirect("job_page", job_id=job.pk)
+
+
+@perm_required("campaigns.publish_results")
+@require_POST
+def publish(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = _campaign(slug)
+    try:
+        results_publish(campaign=campaign, user=request.user)
+    except ValidationError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+    else:
+        messages.success(request, _("结果已公示"))
+    return redirect("results", slug=campaign.slug)
+
+
+@perm_required("campaigns.publish_results")
+@require_POST
+def unpublish(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = _campaign(slug)
+    form = UnpublishForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写撤回原因"))
+        return redirect("results", slug=campaign.slug)
+    try:
+        results_unpublish(campaign=campaign, user=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+    else:
+        messages.success(request, _("已撤回公示"))
+    return redirect("results", slug=campaign.slug)
+
+
+@require_GET
+def public_results(request: HttpRequest, slug: str) -> HttpResponse:
+    """The public page: what was published, from its fixed copy, and nothing else."""
+    campaign = _campaign(slug)
+    pub = live_publication(campaign)
+    if pub is None:
+        raise Http404
+    categories = [
+        {
+            "name": c["name"],
+            "units": [
+                {
+                    "rank": u["rank"],
+                    "unit": u["unit"],
+                    "score": fmt_number(None if u["score"] is None else Fraction(str(u["score"]))),
+                    "rate": fmt_percent(
+                        None
+                        if u["satisfaction_rate"] is None
+                        else Fraction(str(u["satisfaction_rate"]))
+                    ),
+                    "flags": ordered_flags(tuple(u["flags"])),
+                }
+                for u in c["units"]
+            ],
+        }
+        for c in pub.data["categories"]
+    ]
+    return render(
+        request,
+        "scoring/public.html",
+        {
+            "pub": pub,
+            "title": pub.data["campaign"],
+            "categories": categories,
+            "url": reverse("public_results", args=[campaign.slug]),
+        },
+    )
