@@ -205,14 +205,32 @@ class Vote(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="votes")
+    # Votes are the big table (66 rows a ballot): every index costs on each write, so only
+    # the ones something reads are kept. `campaign` is served by vote_campaign_unit; unit,
+    # dimension and option are only looked up when configuration is deleted, which the
+    # campaign lock forbids once ballots exist.
     # Denormalised from the ballot so the tally's GROUP BY filters on one indexed column.
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
-    unit = models.ForeignKey(CampaignUnit, on_delete=models.RESTRICT, related_name="votes")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    unit = models.ForeignKey(
+        CampaignUnit, on_delete=models.RESTRICT, related_name="votes", db_index=False
+    )
     dimension = models.ForeignKey(
-        Dimension, null=True, blank=True, on_delete=models.RESTRICT, related_name="votes"
+        Dimension,
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="votes",
+        db_index=False,
     )
     option = models.ForeignKey(
-        RatingOption, null=True, blank=True, on_delete=models.RESTRICT, related_name="votes"
+        RatingOption,
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="votes",
+        db_index=False,
     )
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.OPTION)
 
