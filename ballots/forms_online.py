@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from ballots.codes import normalise
 from ballots.services import Answer
-from campaigns.models import Campaign, CampaignUnit, Dimension, RatingOption
+from campaigns.models import Campaign, CampaignUnit, Dimension, RatingOption, RepresentativeGroup
 
 COMMENT_MAX = 2000
 
@@ -175,3 +175,31 @@ class BallotForm(forms.Form):
 
     def submitted_code(self) -> str | None:
         return normalise(self.cleaned_data.get("code") or "")
+
+
+class GenerateForm(forms.Form):
+    KIND_CHOICES = (("named", gettext_lazy("为每位评议代表生成")), ("unnamed", gettext_lazy("不记名")))
+    kind = forms.ChoiceField(choices=KIND_CHOICES, widget=forms.HiddenInput)
+    count = forms.IntegerField(
+        label=gettext_lazy("数量"), min_value=1, max_value=5000, required=False
+    )
+    group = forms.ModelChoiceField(
+        label=gettext_lazy("代表类别"),
+        queryset=RepresentativeGroup.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("(不限类别)"),
+    )
+
+    def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = campaign.groups.all()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("kind") == "unnamed" and not data.get("count"):
+            self.add_error("count", _("请填写要生成的数量(1–5000)"))
+        return data
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("原因"), max_length=500)

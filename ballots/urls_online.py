@@ -8,4 +8,15 @@ urlpatterns = [
     path("v/<slug:slug>/", v.vote_enter, name="vote_enter_campaign"),
     path("v/<slug:slug>/ballot/", v.vote_ballot, name="vote_ballot"),
     path("v/<slug:slug>/receipt/", v.vote_receipt, name="vote_receipt"),
+    # Staff.
+    path("c/<slug:slug>/codes/", v.codes, name="codes"),
+    path("c/<slug:slug>/codes/generate/", v.codes_generate, name="codes_generate"),
+    path("c/<slug:slug>/codes/download/", v.codes_download, name="codes_download"),
+    path("c/<slug:slug>/codes/slips/", v.codes_slips, name="codes_slips"),
+    path("c/<slug:slug>/codes/attempts/", v.code_attempts, name="code_attempts"),
+    path(
+        "c/<slug:slug>/codes/<uuid:code_id>/<str:action>/",
+        v.code_change,
+        name="code_change",
+    ),
 ]
