@@ -56,9 +56,11 @@ def fmt_number(x: Fraction | Decimal | None, places: int = 4) -> str:
 
 
 def fmt_percent(x: Fraction | None, places: int = 2) -> str:
+    """Fixed decimals (80.00%, 95.11%): rates are read down a column."""
     if x is None:
         return "—"
-    return fmt_number(Fraction(x) * 100, places) + "%"
+    d = Decimal(x.numerator * 100) / Decimal(x.denominator)
+    return f"{d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):f}%"
 
 
 def ordered_flags(flags: tuple[str, ...]) -> list[tuple[str, str]]:
