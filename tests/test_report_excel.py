@@ -123,3 +123,15 @@ def test_no_formula_anywhere_in_the_file(results_campaign, tmp_path):  # noqa: F
         for name in z.namelist():
             if name.startswith("xl/worksheets/"):
                 assert b"<f>" not in z.read(name) and b"<f " not in z.read(name), name
+
+
+def test_paper_reconciliation_sheet_adds_up(workbook):
+    data = tally_data("golden")
+    ws = workbook["纸质票核对"]
+    header = [c.value for c in ws[1]]
+    rows = [r for r in ws.iter_rows(min_row=2, values_only=True)]
+    total = rows[-1]  # the total comes last
+    returned = total[header.index("回收")]
+    assert returned == data["ballots"]["total"]  # every golden ballot is imported paper
+    assert total[header.index("有效")] + total[header.index("无效")] == returned
+    assert total[header.index("有效")] == data["ballots"]["valid"]

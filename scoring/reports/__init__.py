@@ -60,7 +60,9 @@ def build_report(
         from scoring.reports.excel import sheets, write_workbook
 
         buf = io.BytesIO()
-        write_workbook(sheets(t, entry_mode(campaign), comments=comments), buf)
+        write_workbook(
+            sheets(t, entry_mode(campaign), comments=comments, paper=paper_table(campaign)), buf
+        )
         return Report(f"{stem}-评议结果.xlsx", buf.getvalue(), CONTENT_TYPES[fmt])
     from scoring.reports import pdf
 

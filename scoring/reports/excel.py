@@ -302,8 +302,21 @@ def rules_sheet(t: CampaignTally) -> Sheet:
     )
 
 
-def sheets(t: CampaignTally, entry_mode: str, *, comments: bool = True) -> Iterator[Sheet]:
+def sheets(
+    t: CampaignTally,
+    entry_mode: str,
+    *,
+    comments: bool = True,
+    paper: dict[str, Any] | None = None,
+) -> Iterator[Sheet]:
     yield summary_sheet(t, entry_mode)
+    if paper:
+        yield Sheet(
+            _("纸质票核对"),
+            [str(h) for h in paper["header"]],
+            paper["rows"],
+            widths=[24, *[9] * (len(paper["header"]) - 1)],
+        )
     for cat in t.result.categories:
         yield category_sheet(t, cat)
     yield votes_sheet(t)
