@@ -90,3 +90,7 @@ FIGURES = {
     "load_million": load_million,
     "tally_1m": tally_1m,
 }
+
+from bench.extra import FIGURES as EXTRA  # noqa: E402
+
+FIGURES |= EXTRA
