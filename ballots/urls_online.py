@@ -9,6 +9,7 @@ urlpatterns = [
     path("v/<slug:slug>/ballot/", v.vote_ballot, name="vote_ballot"),
     path("v/<slug:slug>/receipt/", v.vote_receipt, name="vote_receipt"),
     # Staff.
+    path("c/<slug:slug>/representatives/", v.representatives, name="representatives"),
     path("c/<slug:slug>/codes/", v.codes, name="codes"),
     path("c/<slug:slug>/codes/generate/", v.codes_generate, name="codes_generate"),
     path("c/<slug:slug>/codes/download/", v.codes_download, name="codes_download"),

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -37,6 +39,7 @@ from ballots.codes import (
 )
 from ballots.forms_online import BallotForm, CodeForm, GenerateForm, ReasonForm
 from ballots.models import AccessCode, CodeAttempt
+from ballots.representatives import composition
 from ballots.services import BallotError, CodeRefused, Layout, ballot_submit
 from ballots.slips import code_link, slip_codes
 from campaigns.jobs import job_start
@@ -484,4 +487,25 @@ def code_attempts(request: HttpRequest, slug: str) -> HttpResponse:
                 row["client"] for row in by_client if attempt_wait_minutes(row["client"])
             },
         },
+    )
+
+
+COMPOSITION_PERMS = (
+    "campaigns.manage_codes",
+    "campaigns.configure_campaign",
+    "campaigns.view_results",
+)
+
+
+@login_required
+@require_http_methods(["GET"])
+def representatives(request: HttpRequest, slug: str) -> HttpResponse:
+    """The composition check of the campaign's representatives, for staff and leaders."""
+    if not any(request.user.has_perm(p) for p in COMPOSITION_PERMS):
+        raise PermissionDenied
+    campaign = get_object_or_404(Campaign, slug=slug)
+    return render(
+        request,
+        "ballots/codes/composition.html",
+        {"campaign": campaign, "c": composition(campaign)},
     )

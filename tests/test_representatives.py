@@ -1,0 +1,197 @@
+"""Representatives: the .xlsx import (command and admin, all or nothing, errors naming row and
+column) and the composition check against the rules of documents 000, 001 and 002."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from ballots.models import ImportBatch
+from ballots.representatives import composition
+from campaigns.models import AuditLog, Representative
+from tests.helpers import xlsx_bytes, xlsx_file
+
+HEADER = ("姓名", "代表类别", "片区", "单位及职务", "手机", "新聘")
+
+
+def reps(campaign, spec: dict[str, int], *, new: int = 0, phone_prefix: str = "138"):
+    """`spec` maps group name -> count; the first `new` people are new representatives."""
+    made = 0
+    for group_name, n in spec.items():
+        group = campaign.groups.get(name=group_name)
+        for i in range(n):
+            Representative.objects.create(
+                campaign=campaign, group=group, name=f"{group_name}{i}",
+                phone=f"{phone_prefix}{made:08d}", is_new=made < new,
+            )
+            made += 1
+
+
+# --- import ------------------------------------------------------------------------------
+
+
+def test_command_imports_all_rows(qianren, tmp_path, capsys):
+    path = xlsx_file(tmp_path, "reps.xlsx", {"代表": [
+        HEADER,
+        ("张三", "服务对象", "东区", "某公司 经理", "13800000001", "是"),
+        ("李四", "党政干部和各界代表", "西区", "某局 科长", 13800000002, "否"),
+        ("王五", "服务对象", None, None, None, None),
+        ("钱七", "服务对象", None, None, None, None),
+        ("孙八", "服务对象", None, None, None, None),
+    ]})
+    call_command("import_representatives", qianren.slug, str(path))
+    out = capsys.readouterr().out
+    assert "已导入 5 名评议代表" in out
+    zhang = Representative.objects.get(name="张三")
+    assert (zhang.group.name, zhang.district, zhang.affiliation, zhang.phone, zhang.is_new) == (
+        "服务对象", "东区", "某公司 经理", "13800000001", True
+    )
+    assert Representative.objects.get(name="李四").phone == "13800000002"  # a number cell
+    assert not Representative.objects.get(name="王五").is_new
+    batch = ImportBatch.objects.get(kind="representatives")
+    assert batch.rows == 5 and zhang.batch == batch
+    assert AuditLog.objects.filter(action="representatives.import").exists()
+    # The composition warning is printed too: 4 of 5 are 服务对象, 80% instead of 60% (3).
+    assert "“服务对象”4 人,占 80.0%,应为 60.0%(约 3 人)" in out
+
+
+def test_errors_name_row_and_column_and_nothing_is_imported(qianren, tmp_path):
+    path = xlsx_file(tmp_path, "bad.xlsx", {"代表": [
+        HEADER,
+        ("张三", "服务对象", "东区", "", "13800000001", "是"),
+        ("", "服务对象", "", "", "", "否"),
+        ("李四", "群众", "", "", "", "否"),
+        ("王五", "服务对象", "", "", "call me", "否"),
+        ("赵六", "服务对象", "", "", "", "也许"),
+    ]})
+    with pytest.raises(CommandError) as exc:
+        call_command("import_representatives", qianren.slug, str(path))
+    text = str(exc.value)
+    assert "第3行第A列:姓名不能为空" in text
+    assert "第4行第B列:“群众”不是本次评议的代表类别" in text and "服务对象、党政干部和各界代表" in text
+    assert "第5行第E列" in text and "call me" in text
+    assert "第6行第F列" in text and "也许" in text
+    assert not Representative.objects.exists() and not ImportBatch.objects.exists()
+
+
+def test_missing_required_column_and_repeated_file(qianren, tmp_path):
+    path = xlsx_file(tmp_path, "nohead.xlsx", {"代表": [("姓名", "片区"), ("张三", "东区")]})
+    with pytest.raises(CommandError, match="缺少列“代表类别”"):
+        call_command("import_representatives", qianren.slug, str(path))
+    good = xlsx_file(tmp_path, "ok.xlsx", {"代表": [HEADER, ("张三", "服务对象", "", "", "", "否")]})
+    call_command("import_representatives", qianren.slug, str(good))
+    with pytest.raises(CommandError, match="已经导入过"):
+        call_command("import_representatives", qianren.slug, str(good))
+    assert Representative.objects.count() == 1
+    with pytest.raises(CommandError, match="没有标识为"):
+        call_command("import_representatives", "nope", str(good))
+
+
+def test_admin_import_previews_then_imports(client, office, qianren):
+    client.force_login(office)
+    url = reverse("admin:campaigns_representative_import")
+    data = xlsx_bytes({"代表": [HEADER, *[
+        (f"代表{i}", "服务对象", "东区", "", f"1380000000{i}", "是") for i in range(3)
+    ]]})
+    r = client.post(url, {"campaign": qianren.pk, "file": SimpleUploadedFile("r.xlsx", data)})
+    page = r.content.decode()
+    assert r.status_code == 200 and "预览" in page and "代表2" in page
+    assert not Representative.objects.exists()  # nothing saved before confirming
+    token = r.context["token"]
+    r = client.post(url, {"token": token})
+    assert r.status_code == 302 and Representative.objects.count() == 3
+    page = client.get(r.url).content.decode()
+    # After the import, the composition warnings are shown to the office.
+    assert "“党政干部和各界代表”0 人" in page
+
+
+def test_admin_import_shows_cell_errors(client, office, qianren):
+    client.force_login(office)
+    data = xlsx_bytes({"代表": [HEADER, ("张三", "没有这类", "", "", "", "否")]})
+    r = client.post(
+        reverse("admin:campaigns_representative_import"),
+        {"campaign": qianren.pk, "file": SimpleUploadedFile("r.xlsx", data)},
+    )
+    assert "第2行第B列" in r.content.decode() and not Representative.objects.exists()
+
+
+def test_admin_import_needs_configure_permission(client, auditor, qianren):
+    client.force_login(auditor)
+    r = client.get(reverse("admin:campaigns_representative_import"))
+    assert r.status_code == 403
+
+
+# --- composition -------------------------------------------------------------------------
+
+
+def test_qianren_shares_60_40_within_one_person(qianren):
+    reps(qianren, {"服务对象": 600, "党政干部和各界代表": 400})
+    c = composition(qianren)
+    assert c.total == 1000 and c.warnings == []
+    assert [(r.name, r.count, r.ok) for r in c.rows] == [
+        ("服务对象", 600, True), ("党政干部和各界代表", 400, True)
+    ]
+
+
+def test_qianren_share_off_target_is_warned(qianren):
+    reps(qianren, {"服务对象": 55, "党政干部和各界代表": 45})
+    c = composition(qianren)
+    assert c.warnings == [
+        "“服务对象”55 人,占 55.0%,应为 60.0%(约 60 人)。",
+        "“党政干部和各界代表”45 人,占 45.0%,应为 40.0%(约 40 人)。",
+    ]
+
+
+def test_rounding_either_way_is_accepted(qianren):
+    # 60% of 101 is 60.6: 60 and 61 both fit.
+    reps(qianren, {"服务对象": 61, "党政干部和各界代表": 40})
+    assert composition(qianren).warnings == []
+
+
+def test_liangping_service_recipients_at_least_half(campaign_factory):
+    camp = campaign_factory("liangping")
+    reps(camp, {"服务对象": 49, "干部职工": 51})
+    c = composition(camp)
+    assert c.warnings == ["“服务对象”49 人,占 49.0%,应不少于 50.0%(至少 50 人)。"]
+    Representative.objects.filter(name="干部职工0").delete()
+    Representative.objects.filter(name="干部职工1").delete()
+    assert composition(camp).warnings == []  # 49 of 98 is exactly half
+
+
+def test_zhengfeng_new_representatives_at_least_one_third(campaign_factory):
+    camp = campaign_factory("zhengfeng")
+    assert camp.min_new_share == Decimal("0.3333")
+    reps(camp, {"评议代表": 20, "群众代表": 10}, new=9)
+    assert composition(camp).warnings == ["新聘代表 9 人,占 30.0%,应不少于 33.3%。"]
+    Representative.objects.filter(name="评议代表9").update(is_new=True)
+    c = composition(camp)
+    assert c.new_count == 10 and c.warnings == []  # exactly one third passes
+
+
+def test_nobody_twice_by_name_and_phone(qianren):
+    group = qianren.groups.get(name="服务对象")
+    for phone in ("138 0000 0001", "13800000001", "13900000009"):
+        Representative.objects.create(campaign=qianren, group=group, name="张三", phone=phone)
+    c = composition(qianren)
+    assert c.duplicates == [("张三", "13800000001", 2)]
+    assert "“张三”(手机 13800000001)重复出现 2 次。" in c.warnings
+
+
+def test_no_representatives_is_a_warning(qianren):
+    assert composition(qianren).warnings == ["尚未录入评议代表。"]
+
+
+def test_composition_page(client, qianren, office, leader, clerk):
+    reps(qianren, {"服务对象": 8, "党政干部和各界代表": 2})
+    url = reverse("representatives", args=[qianren.slug])
+    client.force_login(clerk)
+    assert client.get(url).status_code == 403
+    for user in (office, leader):
+        client.force_login(user)
+        page = client.get(url).content.decode()
+        assert "“服务对象”8 人,占 80.0%,应为 60.0%" in page
+        assert "不符合" in page
