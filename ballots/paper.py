@@ -840,3 +840,49 @@ def reconciliation(campaign: Campaign) -> Reconciliation:
     for row in listed:
         total.add(row)
     return Reconciliation(rows=listed, total=total, double_entry=campaign.double_entry)
+
+
+def reconciliation_table(campaign: Campaign) -> dict[str, Any] | None:
+    """The reconciliation as a header and rows of plain values, for the PDF and Excel reports
+    (scoring.reports); None when the campaign has no paper at all."""
+    rec = reconciliation(campaign)
+    if (
+        not rec.total.returned
+        and not rec.total.issued
+        and not (rec.total.keyed_once or rec.total.in_dispute)
+    ):
+        return None
+    header = [
+        _("编号段"),
+        _("发放"),
+        _("回收"),
+        _("仅录一遍"),
+        _("有分歧"),
+        _("双人核对"),
+        _("单人录入"),
+        _("导入"),
+        _("有效"),
+        _("无效"),
+        *[str(r.label) for r in INVALID_REASONS],
+    ]
+    rows = []
+    for row in [*rec.rows, rec.total]:
+        if row.kind == "outside" and not (row.returned or row.keyed_once or row.in_dispute):
+            continue
+        where = " ".join(x for x in (row.channel, row.district) if x)
+        rows.append(
+            [
+                f"{row.label} {where}".strip(),
+                row.issued if row.kind != "outside" else "—",
+                row.returned,
+                row.keyed_once,
+                row.in_dispute,
+                row.verified,
+                row.single,
+                row.imported,
+                row.valid,
+                row.invalid,
+                *[row.invalid_by_reason.get(str(r), 0) for r in INVALID_REASONS],
+            ]
+        )
+    return {"header": header, "rows": rows, "entry_mode": rec.entry_mode}
