@@ -728,6 +728,11 @@ class RecRow:
             return None
         return max(self.issued - self.returned - self.keyed_once - self.in_dispute, 0)
 
+    @property
+    def invalid_counts(self) -> list[int]:
+        """Invalid ballots per reason, in INVALID_REASONS order (for table columns)."""
+        return [self.invalid_by_reason.get(str(r), 0) for r in INVALID_REASONS]
+
     def add(self, other: RecRow) -> None:
         for name in (
             "issued",

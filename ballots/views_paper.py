@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlencode
+from uuid import UUID
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -360,7 +361,7 @@ def paper_ballots(request: HttpRequest, slug: str) -> HttpResponse:
 @perm_required(RESOLVE)
 @require_POST
 def paper_ballot_status(
-    request: HttpRequest, slug: str, ballot_id: str, action: str
+    request: HttpRequest, slug: str, ballot_id: UUID, action: str
 ) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
     ballot = get_object_or_404(Ballot, campaign=campaign, source=Ballot.Source.PAPER, pk=ballot_id)
