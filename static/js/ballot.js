@@ -113,6 +113,19 @@
     if (btn) { btn.removeAttribute("aria-disabled"); btn.classList.remove("disabled"); }
   });
 
+  var next = document.getElementById("next-open");
+  if (next) {
+    next.addEventListener("click", function () {
+      var open = unanswered();
+      if (!open.length) { document.getElementById("submit-ballot").focus(); return; }
+      open[0].scrollIntoView({ block: "center" });
+      var groups = Array.prototype.slice.call(open[0].querySelectorAll("fieldset.choice"));
+      var empty = groups.filter(function (g) { return !g.querySelector("input:checked"); })[0];
+      var radio = (empty || open[0]).querySelector("input[type=radio]");
+      if (radio) radio.focus({ preventScroll: true });
+    });
+  }
+
   Array.prototype.forEach.call(form.querySelectorAll(".js-only"), function (el) { el.hidden = false; });
   restore();
   refresh();
