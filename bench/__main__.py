@@ -113,7 +113,6 @@ def main() -> None:
     def wanted(name: str) -> bool:
         return want is None or name in want
 
-    # 1. paper import; its first run also makes the campaign the 10k tally uses.
     # The import's first run also makes the campaign the other figures use.
     n = args.runs if wanted("import_xlsx") else 1
     imports = [run("import_xlsx", i, env) for i in range(1, n + 1)]

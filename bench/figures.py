@@ -94,3 +94,6 @@ FIGURES = {
 from bench.extra import FIGURES as EXTRA  # noqa: E402
 
 FIGURES |= EXTRA
+from bench.online import FIGURES as ONLINE  # noqa: E402
+
+FIGURES |= ONLINE
