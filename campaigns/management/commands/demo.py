@@ -66,7 +66,9 @@ class Command(BaseCommand):
                 unit, _ = Unit.objects.get_or_create(name=name)
                 CampaignUnit.objects.create(campaign=last, unit=unit, category=category,
                                             name=name, order=order)
-        quality = {name: rng.uniform(0.55, 0.97) for names in UNITS_000.values() for name in names}
+        # Satisfaction in real campaigns mostly lies between 85% and 99%: about a third of the
+        # units fall under the 90% line (重点整改), as in the documents.
+        quality = {name: rng.uniform(0.885, 1.0) for names in UNITS_000.values() for name in names}
         self.fill(last, rng, n_ballots // 2, quality)
         last.status = Campaign.Status.CLOSED
         last.save(update_fields=["status"])
@@ -77,7 +79,7 @@ class Command(BaseCommand):
         # A unit that was vetoed this year, so the rule shows.
         CampaignUnit.objects.filter(campaign=current, name="物价局").update(vetoed=True)
         # Units drift a little from one year to the next.
-        quality = {k: min(0.99, max(0.4, v + rng.uniform(-0.05, 0.05))) for k, v in quality.items()}
+        quality = {k: min(1.0, max(0.8, v + rng.uniform(-0.03, 0.03))) for k, v in quality.items()}
         self.fill(current, rng, n_ballots, quality)
         # Open, so representatives can still try the online ballot with a demo code.
         current.status = Campaign.Status.OPEN
@@ -115,7 +117,7 @@ class Command(BaseCommand):
                     option = options["弃权"]  # blank cell: blank_means = 弃权
                 elif paper and r < 0.027:
                     kind = Vote.Kind.SPOILED
-                elif r < 0.02 + q * 0.7:
+                elif r < 0.02 + q * 0.72:
                     option = options["满意"]
                 elif r < 0.02 + q * 0.98:
                     option = options["基本满意"]
