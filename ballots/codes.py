@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -271,3 +271,32 @@ def attempt_wait_minutes(client: str) -> int:
     free_at = recent[-1] + dt.timedelta(seconds=window)
     return max(1, math.ceil((free_at - now).total_seconds() / 60))
 
+
+
+# --- PostgreSQL's transaction ids -------------------------------------------------------
+# A code is marked used in the same transaction that writes its ballot (it must be: that is
+# what makes the code single-use). PostgreSQL stamps every row version with the id of the
+# transaction that wrote it (the hidden `xmin` column), so right after a submission the code
+# row and the ballot row share an xmin, and a database administrator could join them. Rewriting
+# all used codes of a campaign in ONE transaction gives them all the same, new xmin and ends
+# that link for every code so far (the old row versions are dead and go with the next VACUUM).
+
+
+def codes_scrub_traces(*, campaign: Campaign, user: Any = None) -> int:
+    """Rewrite the used codes of an anonymous campaign in one transaction; return how many.
+
+    Run it when voting closes (and, during long campaigns, e.g. nightly), then VACUUM."""
+    if not campaign.anonymous:
+        return 0
+    with transaction.atomic():
+        n = AccessCode.objects.filter(campaign=campaign, status=AccessCode.Status.USED).update(
+            receipt=F("receipt")
+        )
+        audit(
+            user=user,
+            action="codes.scrub",
+            campaign=campaign,
+            after={"codes": n},
+            object_repr=_("重写 %(n)d 个已使用评议码的事务号") % {"n": n},
+        )
+    return n

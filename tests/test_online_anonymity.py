@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, models
 
+from ballots.codes import codes_unnamed
 from ballots.models import AccessCode, Ballot, CodeAttempt, Comment, Vote
 from ballots.services import ballot_submit
 from campaigns.models import Representative
@@ -134,3 +135,37 @@ def test_receipts_are_random_not_derived_from_the_code(campaign_factory):
         numbers.append(ballot_submit(campaign=camp, code=code.code, answers=all_satisfied(camp)))
     assert numbers[0].number != numbers[1].number
     assert all("ABCD" not in n.number.replace("-", "") for n in numbers)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_scrub_ends_the_transaction_id_link_on_postgresql(campaign_factory, capsys):
+    """PostgreSQL stamps rows with the writing transaction's id (xmin): a code marked used and
+    its ballot carry the same or adjacent ids (the ballot is written in a savepoint, a
+    sub-transaction). After `scrub_code_traces` all used codes carry one id, so neither
+    equality nor order pairs a code with a ballot."""
+    if connection.vendor != "postgresql":
+        pytest.skip("xmin is PostgreSQL's")
+    from django.core.management import call_command
+
+    camp = open_campaign(campaign_factory)
+    for c in codes_unnamed(campaign=camp, count=3, group=None, user=None):
+        ballot_submit(campaign=camp, code=c.code, answers=all_satisfied(camp))
+
+    def xmins(sql: str) -> list[str]:
+        with connection.cursor() as cur:
+            cur.execute(sql, [camp.pk])
+            return [r[0] for r in cur.fetchall()]
+
+    ballots = set(xmins("SELECT xmin::text FROM ballots_ballot WHERE campaign_id = %s"))
+    used = "SELECT xmin::text FROM ballots_accesscode WHERE campaign_id = %s AND status = 'used'"
+    before = xmins(used)
+    # The link exists: every code's id is within one of a ballot's.
+    assert len(ballots) == 3 and all(
+        any(abs(int(c) - int(b)) <= 1 for b in ballots) for c in before
+    )
+    call_command("scrub_code_traces", camp.slug, "--vacuum")
+    after = xmins(used)
+    assert len(after) == 3 and len(set(after)) == 1  # gone: one id for all codes
+    assert not set(after) & ballots
+    assert "已重写 3 个" in capsys.readouterr().out
