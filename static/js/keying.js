@@ -76,7 +76,8 @@
     });
     const tr = rows[Math.min(state.pos, n - 1)];
     const filled = state.keys.filter(function (k) { return k !== null; }).length;
-    posEl.textContent = Math.min(state.pos + 1, n) + " / " + n + "(" + filled + ")";
+    posEl.textContent = form.dataset.posText
+      .replace("%1", Math.min(state.pos + 1, n)).replace("%2", n).replace("%3", filled);
     catEl.textContent = tr.dataset.category;
     unitEl.textContent = tr.dataset.unit;
     saveBtn.disabled = saving;
@@ -234,12 +235,17 @@
       state = fresh();
       if (allow) allow.checked = false;
       renderAll();
+      pad.scrollTop = 0; // the next ballot starts at its first unit
       serial.focus();
     } else {
       say("danger", data.error);
       if (data.code === "out_of_range" && allow) allow.closest(".form-check").hidden = false;
       renderCursor(false);
-      if (data.field === "serial" || data.field === "") { serial.focus(); serial.select(); }
+      if (data.field === "serial" || data.field === "") {
+        serial.scrollIntoView({ block: "center" });
+        serial.focus();
+        serial.select();
+      }
       else pad.focus();
     }
   }
