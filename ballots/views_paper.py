@@ -200,6 +200,7 @@ def paper_dispute(request: HttpRequest, slug: str, entry_id: int) -> HttpRespons
             )
             return redirect("paper_disputes", slug=campaign.slug)
     lines = []
+    previous = None
     for i, row in enumerate(rows):
         a = first.answers[i] if i < len(first.answers) else None
         b = second.answers[i] if i < len(second.answers) else None
@@ -209,8 +210,10 @@ def paper_dispute(request: HttpRequest, slug: str, entry_id: int) -> HttpRespons
                 "first": code_label(a, options) if a is not None else "—",
                 "second": code_label(b, options) if b is not None else "—",
                 "field": form[f"cell_{i}"] if i in form.differing else None,
+                "heading": row.category if row.category != previous else "",
             }
         )
+        previous = row.category
     return render(
         request,
         "ballots/paper/dispute.html",
@@ -219,6 +222,7 @@ def paper_dispute(request: HttpRequest, slug: str, entry_id: int) -> HttpRespons
             "first": first,
             "second": second,
             "lines": lines,
+            "differing": [lines[i] for i in form.differing],
             "form": form,
             "reason_form": ReasonForm(),
             "same_clerk": request.user.pk in (first.clerk_id, second.clerk_id),

@@ -162,3 +162,31 @@ def test_screens_at_phone_width_and_a_refused_serial(browser, live_server, camp6
         "document.getElementById('k-message').textContent.includes('第一遍已保存')"
     )
     assert KeyedEntry.objects.get().serial == "000042"
+
+
+def test_supervisor_pages_fit_a_phone(browser, live_server, camp66, office, clerk, clerk2):
+    from ballots.paper import entry_key
+
+    keys = KEYS.replace(" ", "0")
+    entry_key(campaign=camp66, clerk=clerk, serial="7", keys=keys)
+    entry_key(campaign=camp66, clerk=clerk2, serial="7", keys="3" + keys[1:40] + "2" + keys[41:])
+    entry_key(campaign=camp66, clerk=clerk, serial="8", keys=keys)
+    entry = KeyedEntry.objects.filter(serial="000007").first()
+    pages = {
+        "disputes": reverse("paper_disputes", args=[camp66.slug]),
+        "dispute": reverse("paper_dispute", args=[camp66.slug, entry.pk]),
+        "reconciliation": reverse("reconciliation", args=[camp66.slug]),
+        "print": reverse("paper_print", args=[camp66.slug]),
+        "ballots": reverse("paper_ballots", args=[camp66.slug]) + "?serial=7",
+    }
+    for width, height in ((1280, 900), (360, 800)):
+        page = logged_in(browser, live_server, office, width=width, height=height)
+        for name, path in pages.items():
+            page.goto(live_server.url + path)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, name
+            shot(page, f"paper-{name}-{width}", full_page=True)
+        page.context.close()
+    # The dispute page shows the two differing rows side by side.
+    page = logged_in(browser, live_server, office)
+    page.goto(live_server.url + pages["dispute"])
+    assert page.locator("tr.table-warning").count() == 2
