@@ -139,3 +139,28 @@ def test_empty_campaign_reconciles_to_zero(camp):
     assert [r.label for r in rec.rows] == ["范围外"]
     assert rec.total.returned == 0 and rec.balanced
     assert rec.entry_mode.startswith("双人录入")
+
+
+def test_table_for_the_reports(filled):
+    from ballots.paper import reconciliation_table
+
+    table = reconciliation_table(filled)
+    assert table["header"][:4] == ["编号段", "发放", "回收", "仅录一遍"]
+    assert table["header"][-3:] == ["空白票", "编号重复(复印)", "人工认定无效"]
+    labels = [row[0] for row in table["rows"]]
+    assert labels == [
+        "000001–000050 社会随机评",
+        "000051–000100 下级单位评 开发区片",
+        "范围外",
+        "合计",
+    ]
+    total = dict(zip(table["header"], table["rows"][-1], strict=True))
+    assert (total["发放"], total["回收"], total["有效"], total["无效"]) == (100, 10, 6, 4)
+    assert table["rows"][2][1] == "—"  # nothing is issued outside the ranges
+    assert table["entry_mode"] == "双人录入 5 张,单人录入 2 张"
+
+
+def test_no_table_without_paper(camp):
+    from ballots.paper import reconciliation_table
+
+    assert reconciliation_table(camp) is None
