@@ -347,7 +347,7 @@ def test_zero_one_and_two_ballots(camp, tmp_path):
 
 
 def test_cells_are_named_as_excel_shows_them_when_a_sheet_starts_further_in(camp, tmp_path):
-    # The fast reader (calamine) starts at the first used column; a sheet keyed from column B
+    # The streaming reader must keep Excel's positions: a sheet keyed from column B
     # must still name column E for the bad cell, not D.
     import openpyxl
 
