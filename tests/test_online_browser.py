@@ -34,12 +34,18 @@ def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         pytest.skip("Debian's chromium is not installed")
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    from django.db import connections
+
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             yield b
         finally:
             b.close()
+            # Playwright's sync API runs the test in a greenlet with its own context, so the
+            # ORM opened a connection of its own there: close it, or it outlives the test
+            # database.
+            connections.close_all()
 
 
 def phone(browser):
