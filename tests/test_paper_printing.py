@@ -181,3 +181,16 @@ def test_only_office_staff_print(client, camp66, who, request):
     assert client.get(url).status_code == 403
     assert client.post(url, {"first": 1, "last": 3, "width": 6}).status_code == 403
     assert not PrintedRange.objects.exists()
+
+
+def test_copies_share_the_ballot_so_a_long_run_stays_small(camp66):
+    """Every copy reuses the one rendered ballot: 500 ballots are 1,000 pages of a few KB."""
+    import io
+
+    from pypdf import PdfReader
+
+    pdf = ballots_pdf(camp66, [f"{n:06d}" for n in range(1, 501)])
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1000
+    assert len(pdf) < 3_000_000
+    assert "000377" in reader.pages[752].extract_text()  # ballot 377, first page
