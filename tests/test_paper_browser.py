@@ -183,6 +183,7 @@ def test_supervisor_pages_fit_a_phone(browser, live_server, camp66, office, cler
         page = logged_in(browser, live_server, office, width=width, height=height)
         for name, path in pages.items():
             page.goto(live_server.url + path)
+            # No sideways scrolling of the page (wide tables scroll inside their own box).
             assert page.evaluate("document.documentElement.scrollWidth") <= width, name
             shot(page, f"paper-{name}-{width}", full_page=True)
         page.context.close()
