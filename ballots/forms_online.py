@@ -173,9 +173,6 @@ class BallotForm(forms.Form):
             out[None] = general
         return out
 
-    def submitted_code(self) -> str | None:
-        return normalise(self.cleaned_data.get("code") or "")
-
 
 class GenerateForm(forms.Form):
     KIND_CHOICES = (("named", gettext_lazy("为每位评议代表生成")), ("unnamed", gettext_lazy("不记名")))
