@@ -431,9 +431,11 @@ def _key_once(
             _("注意:编号 %(s)s 已有选票。这是同编号的另一张(复印件),两张都将按“编号重复”作无效。")
             % {"s": serial}
         )
-    copy_no = (
-        same.exclude(status=KeyedEntry.Status.SUPERSEDED).aggregate(m=Max("copy_no"))["m"] or 0
-    ) + 1
+    # A new paper follows the papers already verified. Counting only those (not open entries)
+    # matters under concurrency: a first pass another clerk committed a moment ago then
+    # collides with ours on the unique constraint, and the retry makes ours its second pass,
+    # instead of both becoming first passes of two "different" papers.
+    copy_no = (same.filter(status__in=KeyedEntry.DONE).aggregate(m=Max("copy_no"))["m"] or 0) + 1
     entry = KeyedEntry(
         campaign=campaign,
         serial=serial,
