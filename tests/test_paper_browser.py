@@ -62,12 +62,18 @@ def camp66(campaign_factory, office):
 
 @pytest.fixture
 def browser():
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+        try:
+            yield b
+        finally:
+            b.close()
+            # The test body runs in Playwright's greenlet, where the ORM opened a connection
+            # of its own: close it, or it outlives the PostgreSQL test database.
+            connections.close_all()
 
 
 def logged_in(browser, live_server, user, width=1280, height=900):
