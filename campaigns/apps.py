@@ -12,4 +12,7 @@ class CampaignsConfig(AppConfig):
 
         from campaigns.roles import ensure_roles
 
-        post_migrate.connect(ensure_roles, sender=self)
+        # After every app's migrate, not only this one's: the permissions of apps listed after
+        # campaigns (ballots, scoring) are created by their own post_migrate, and the roles
+        # must get them on the very first migrate of a fresh database. Idempotent and cheap.
+        post_migrate.connect(ensure_roles, dispatch_uid="pingyi-ensure-roles")
