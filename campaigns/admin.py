@@ -186,8 +186,14 @@ class CampaignForm(forms.ModelForm):
         has_ballots = c.has_ballots()
         if has_ballots and "blank_means" in self.changed_data:
             self.add_error("blank_means", LOCKED_MESSAGE)
-        if has_ballots and "anonymous" in self.changed_data and not data.get("anonymous"):
-            self.add_error("anonymous", _("已有选票,匿名评议不能改为记名。"))
+        if has_ballots and "anonymous" in self.changed_data:
+            # Either way round: named ballots already carry their code, anonymous ones do not.
+            self.add_error(
+                "anonymous",
+                _("已有选票,匿名评议不能改为记名。")
+                if not data.get("anonymous")
+                else _("已有选票,记名评议不能改为匿名(已收选票仍带有评议码)。"),
+            )
         if "status" in self.changed_data:
             for problem in status_change_problems(c, data["status"]):
                 self.add_error("status", problem)

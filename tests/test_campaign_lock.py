@@ -130,3 +130,15 @@ def test_anonymous_cannot_be_switched_off_once_ballots_exist(client, office, vot
     assert "不能改为记名" in response.content.decode()
     campaign.refresh_from_db()
     assert campaign.anonymous
+
+
+def test_named_cannot_become_anonymous_once_ballots_exist(client, office, voted):
+    campaign, _unit = voted
+    type(campaign).objects.filter(pk=campaign.pk).update(anonymous=False)
+    campaign.refresh_from_db()
+    client.force_login(office)
+    url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+    response = client.post(url, inline_post(campaign))  # inline_post ticks "anonymous"
+    assert "记名评议不能改为匿名" in response.content.decode()
+    campaign.refresh_from_db()
+    assert not campaign.anonymous
