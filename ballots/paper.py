@@ -23,13 +23,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 
 from ballots.imports import WRITABLE
 from ballots.models import Ballot, KeyedEntry, PrintedRange
-from ballots.services import Answer, BallotError, Layout, ballot_create
+from ballots.services import (
+    Answer,
+    BallotError,
+    Layout,
+    ballot_create,
+    campaign_status_for_write,
+)
 from campaigns.audit import audit
 from campaigns.models import Campaign, RatingOption
 
@@ -254,20 +260,10 @@ def range_create(
 
 
 def _assert_writable(campaign: Campaign) -> None:
-    """Read the campaign's status inside the writing transaction.
-
-    On PostgreSQL the row is read FOR SHARE: clerks do not block each other, but closing the
-    campaign (which locks the row FOR UPDATE and checks `close_blockers`) waits for entries in
-    flight, so no entry lands in a campaign that was just closed."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute(
-                "SELECT status FROM campaigns_campaign WHERE id = %s FOR SHARE", [campaign.pk]
-            )
-            row = cur.fetchone()
-    else:
-        row = Campaign.objects.filter(pk=campaign.pk).values_list("status").first()
-    if row is None or row[0] not in WRITABLE:
+    """The status is read FOR SHARE inside the writing transaction (see
+    services.campaign_status_for_write): closing waits for entries in flight."""
+    status = campaign_status_for_write(campaign)
+    if status not in WRITABLE:
         raise PaperError(_("评议活动已结束,不能再录入或裁决选票"), code="closed")
 
 

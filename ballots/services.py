@@ -249,12 +249,14 @@ class Receipt:
     repeated: bool = False
 
 
-def _campaign_is_open(campaign: Campaign) -> bool:
-    """Read the campaign's status inside the submitting transaction.
+def campaign_status_for_write(campaign: Campaign) -> str | None:
+    """The campaign's status, read inside a writing transaction (online submissions, keyed
+    paper entries).
 
-    On PostgreSQL the row is read FOR SHARE: submitters do not block each other, but closing
-    the campaign waits for ballots in flight, so none lands after the campaign was closed.
-    SQLite transactions here are IMMEDIATE (settings), which serialises writers anyway."""
+    On PostgreSQL the row is read FOR SHARE: writers do not block each other, but closing
+    the campaign (which locks the row FOR UPDATE) waits for writes in flight, so nothing lands
+    after the campaign was closed. SQLite transactions here are IMMEDIATE (settings), which
+    serialises writers anyway."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute(
@@ -263,7 +265,11 @@ def _campaign_is_open(campaign: Campaign) -> bool:
             row = cur.fetchone()
     else:
         row = Campaign.objects.filter(pk=campaign.pk).values_list("status").first()
-    return row is not None and row[0] == Campaign.Status.OPEN
+    return row[0] if row is not None else None
+
+
+def _campaign_is_open(campaign: Campaign) -> bool:
+    return campaign_status_for_write(campaign) == Campaign.Status.OPEN
 
 
 def _claim_code(*, campaign: Campaign, code: str, receipt: str, today: _dt.date) -> int:

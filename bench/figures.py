@@ -8,15 +8,7 @@ import time
 from typing import Any
 
 from bench import data
-
-
-def _timed(fn: Any, runs: int) -> list[float]:
-    out = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return out
+from bench.timing import timed as _timed
 
 
 def import_xlsx(run: int) -> dict[str, Any]:
