@@ -80,7 +80,9 @@ def campaign_create_from_preset(
         Dimension(campaign=campaign, order=i, name=d) for i, d in enumerate(spec.dimensions)
     )
     Category.objects.bulk_create(
-        Category(campaign=campaign, order=i, name=c.name, winners=c.winners, last_place=c.last_place)
+        Category(
+            campaign=campaign, order=i, name=c.name, winners=c.winners, last_place=c.last_place
+        )
         for i, c in enumerate(spec.categories)
     )
     Phase.objects.bulk_create(
@@ -98,14 +100,23 @@ def campaign_create_from_preset(
         )
         for i, g in enumerate(spec.groups)
     )
-    audit(user=user, action="campaign.create", obj=campaign, after=snapshot(campaign),
-          reason=_("由预设 %(p)s 创建") % {"p": preset})
+    audit(
+        user=user,
+        action="campaign.create",
+        obj=campaign,
+        after=snapshot(campaign),
+        reason=_("由预设 %(p)s 创建") % {"p": preset},
+    )
     return campaign
 
 
 @transaction.atomic
 def campaign_clone_for_next_year(
-    *, source: Campaign, slug: str, name: str | None = None, year: int | None = None,
+    *,
+    source: Campaign,
+    slug: str,
+    name: str | None = None,
+    year: int | None = None,
     user: Any = None,
 ) -> Campaign:
     """Copy the categories, units, scale, dimensions, groups, phases and grade bands, and link
@@ -133,14 +144,20 @@ def campaign_clone_for_next_year(
     option_map: dict[int, RatingOption] = {}
     for o in source.options.all():
         option_map[o.pk] = RatingOption.objects.create(
-            campaign=new, order=o.order, label=o.label, weight=o.weight,
-            satisfied=o.satisfied, counted=o.counted,
+            campaign=new,
+            order=o.order,
+            label=o.label,
+            weight=o.weight,
+            satisfied=o.satisfied,
+            counted=o.counted,
         )
     if source.blank_means_id:
         new.blank_means = option_map[source.blank_means_id]
         new.save(update_fields=["blank_means"])
     for d in source.dimensions.all():
-        Dimension.objects.create(campaign=new, order=d.order, name=d.name, description=d.description)
+        Dimension.objects.create(
+            campaign=new, order=d.order, name=d.name, description=d.description
+        )
     category_map: dict[int, Category] = {}
     for c in source.categories.all():
         category_map[c.pk] = Category.objects.create(
@@ -148,22 +165,36 @@ def campaign_clone_for_next_year(
         )
     CampaignUnit.objects.bulk_create(
         CampaignUnit(
-            campaign=new, unit_id=u.unit_id, category=category_map[u.category_id],
-            name=u.unit.name, order=u.order, vertical=u.vertical, note=u.note,
+            campaign=new,
+            unit_id=u.unit_id,
+            category=category_map[u.category_id],
+            name=u.unit.name,
+            order=u.order,
+            vertical=u.vertical,
+            note=u.note,
         )
         for u in source.units.select_related("unit")
     )
     for g in source.groups.all():
         RepresentativeGroup.objects.create(
-            campaign=new, order=g.order, name=g.name, target_share=g.target_share,
-            target_is_minimum=g.target_is_minimum, weight=g.weight,
+            campaign=new,
+            order=g.order,
+            name=g.name,
+            target_share=g.target_share,
+            target_is_minimum=g.target_is_minimum,
+            weight=g.weight,
         )
     for p in source.phases.all():
         Phase.objects.create(campaign=new, order=p.order, name=p.name, description=p.description)
     for b in source.grade_bands.all():
         GradeBand.objects.create(campaign=new, minimum=b.minimum, label=b.label)
-    audit(user=user, action="campaign.clone", obj=new, after=snapshot(new),
-          reason=_("由 %(src)s 复制") % {"src": source.slug})
+    audit(
+        user=user,
+        action="campaign.clone",
+        obj=new,
+        after=snapshot(new),
+        reason=_("由 %(src)s 复制") % {"src": source.slug},
+    )
     return new
 
 
@@ -193,8 +224,9 @@ class UnitImportPlan:
     new_registry_units: list[str] = field(default_factory=list)
 
 
-def _header_index(header: tuple[Any, ...], sheet: str, required: tuple[str, ...],
-                  optional: tuple[str, ...]) -> dict[str, int]:
+def _header_index(
+    header: tuple[Any, ...], sheet: str, required: tuple[str, ...], optional: tuple[str, ...]
+) -> dict[str, int]:
     names = [cell_text(h) for h in header]
     errors: list[CellError] = []
     index: dict[str, int] = {}
@@ -237,9 +269,11 @@ def units_parse(campaign: Campaign, file: str | Path | IO[bytes], filename: str)
             if qfirst is not None:
                 qidx = _header_index(qfirst[1], "类别", CATEGORY_HEADERS, ())
                 for rownum, values in qrows:
+
                     def q(col: str, v: tuple[Any, ...] = values) -> Any:
                         i = qidx[col] - 1
                         return v[i] if i < len(v) else None
+
                     cname = cell_text(q("类别"))
                     nums = []
                     for col in ("优胜名额", "末位名额"):
@@ -250,46 +284,73 @@ def units_parse(campaign: Campaign, file: str | Path | IO[bytes], filename: str)
                                 raise ValueError
                             nums.append(n)
                         except ValueError:
-                            errors.append(CellError("类别", rownum, qidx[col],
-                                                    _("“%(v)s”不是非负整数") % {"v": cell_text(raw)}))
+                            errors.append(
+                                CellError(
+                                    "类别",
+                                    rownum,
+                                    qidx[col],
+                                    _("“%(v)s”不是非负整数") % {"v": cell_text(raw)},
+                                )
+                            )
                     if not cname:
                         errors.append(CellError("类别", rownum, qidx["类别"], _("类别为空")))
                     elif cname in plan.quotas:
-                        errors.append(CellError("类别", rownum, qidx["类别"],
-                                                _("类别“%(c)s”重复") % {"c": cname}))
+                        errors.append(
+                            CellError(
+                                "类别", rownum, qidx["类别"], _("类别“%(c)s”重复") % {"c": cname}
+                            )
+                        )
                     elif len(nums) == 2:
                         plan.quotas[cname] = (nums[0], nums[1])
 
         existing_categories = set(campaign.categories.values_list("name", flat=True))
         seen: dict[str, int] = {}
         for rownum, values in rows:
+
             def v(col: str, vals: tuple[Any, ...] = values) -> Any:
                 if col not in idx:
                     return None
                 i = idx[col] - 1
                 return vals[i] if i < len(vals) else None
+
             category = cell_text(v("类别"))
             name = cell_text(v("单位"))
             flags: dict[str, bool] = {}
             for col in ("垂直管理", "一票否决"):
                 parsed = parse_yes_no(v(col))
                 if parsed is None:
-                    errors.append(CellError(sheet, rownum, idx[col],
-                                            _("“%(v)s”应为“是”或“否”") % {"v": cell_text(v(col))}))
+                    errors.append(
+                        CellError(
+                            sheet,
+                            rownum,
+                            idx[col],
+                            _("“%(v)s”应为“是”或“否”") % {"v": cell_text(v(col))},
+                        )
+                    )
                 flags[col] = bool(parsed)
             if not category:
                 errors.append(CellError(sheet, rownum, idx["类别"], _("类别为空")))
-            elif (category not in existing_categories and category not in plan.quotas):
-                errors.append(CellError(
-                    sheet, rownum, idx["类别"],
-                    _("未知的类别“%(c)s”:请先在评议活动中添加,或在“类别”工作表中列出")
-                    % {"c": category},
-                ))
+            elif category not in existing_categories and category not in plan.quotas:
+                errors.append(
+                    CellError(
+                        sheet,
+                        rownum,
+                        idx["类别"],
+                        _("未知的类别“%(c)s”:请先在评议活动中添加,或在“类别”工作表中列出")
+                        % {"c": category},
+                    )
+                )
             if not name:
                 errors.append(CellError(sheet, rownum, idx["单位"], _("单位名称为空")))
             elif name in seen:
-                errors.append(CellError(sheet, rownum, idx["单位"],
-                                        _("单位“%(n)s”重复(已在第%(r)d行)") % {"n": name, "r": seen[name]}))
+                errors.append(
+                    CellError(
+                        sheet,
+                        rownum,
+                        idx["单位"],
+                        _("单位“%(n)s”重复(已在第%(r)d行)") % {"n": name, "r": seen[name]},
+                    )
+                )
             else:
                 seen[name] = rownum
             plan.rows.append(UnitRow(rownum, category, name, flags["垂直管理"], flags["一票否决"]))
@@ -335,7 +396,11 @@ def units_import(*, campaign: Campaign, plan: UnitImportPlan, user: Any = None) 
     if earlier:
         raise SpreadsheetError(
             _("该文件已于 %(at)s 导入(批次 %(id)s,%(fn)s),不能重复导入")
-            % {"at": f"{earlier.created_at:%Y-%m-%d %H:%M}", "id": earlier.pk, "fn": earlier.filename}
+            % {
+                "at": f"{earlier.created_at:%Y-%m-%d %H:%M}",
+                "id": earlier.pk,
+                "fn": earlier.filename,
+            }
         )
     categories = {c.name: c for c in campaign.categories.all()}
     next_order = (campaign.categories.aggregate(m=Max("order"))["m"] or 0) + 1
@@ -343,8 +408,9 @@ def units_import(*, campaign: Campaign, plan: UnitImportPlan, user: Any = None) 
     for cname, (winners, last) in plan.quotas.items():
         cat = categories.get(cname)
         if cat is None:
-            cat = Category.objects.create(campaign=campaign, name=cname, order=next_order,
-                                          winners=winners, last_place=last)
+            cat = Category.objects.create(
+                campaign=campaign, name=cname, order=next_order, winners=winners, last_place=last
+            )
             next_order += 1
             categories[cname] = cat
             counts["categories"] += 1
@@ -356,16 +422,21 @@ def units_import(*, campaign: Campaign, plan: UnitImportPlan, user: Any = None) 
             audit(user=user, action="category.update", obj=cat, before=before, after=snapshot(cat))
     for r in plan.rows:
         if r.category not in categories:
-            cat = Category.objects.create(campaign=campaign, name=r.category, order=next_order,
-                                          winners=0, last_place=1)
+            cat = Category.objects.create(
+                campaign=campaign, name=r.category, order=next_order, winners=0, last_place=1
+            )
             next_order += 1
             categories[r.category] = cat
             counts["categories"] += 1
             audit(user=user, action="category.create", obj=cat, after=snapshot(cat))
     registry = _registry_lookup([r.name for r in plan.rows])
     batch = ImportBatch.objects.create(
-        campaign=campaign, kind=ImportBatch.Kind.UNITS, filename=plan.filename,
-        sha256=plan.sha256, rows=len(plan.rows), created_by=user if _is_user(user) else None,
+        campaign=campaign,
+        kind=ImportBatch.Kind.UNITS,
+        filename=plan.filename,
+        sha256=plan.sha256,
+        rows=len(plan.rows),
+        created_by=user if _is_user(user) else None,
     )
     existing = {cu.unit_id: cu for cu in campaign.units.all()}
     order_base = (campaign.units.aggregate(m=Max("order"))["m"] or 0) + 1
@@ -374,23 +445,38 @@ def units_import(*, campaign: Campaign, plan: UnitImportPlan, user: Any = None) 
         cu = existing.get(unit.pk)
         if cu is None:
             cu = CampaignUnit.objects.create(
-                campaign=campaign, unit=unit, category=categories[r.category], name=r.name,
-                order=order_base + i, vertical=r.vertical, vetoed=r.vetoed,
+                campaign=campaign,
+                unit=unit,
+                category=categories[r.category],
+                name=r.name,
+                order=order_base + i,
+                vertical=r.vertical,
+                vetoed=r.vetoed,
             )
             counts["created"] += 1
             audit(user=user, action="unit.create", obj=cu, after=snapshot(cu))
         else:
             before = snapshot(cu)
             cu.category, cu.name, cu.vertical, cu.vetoed = (
-                categories[r.category], r.name, r.vertical, r.vetoed)
+                categories[r.category],
+                r.name,
+                r.vertical,
+                r.vetoed,
+            )
             cu.save()
             if before != snapshot(cu):
                 counts["updated"] += 1
                 audit(user=user, action="unit.update", obj=cu, before=before, after=snapshot(cu))
     batch.summary = counts
     batch.save(update_fields=["summary"])
-    audit(user=user, action="units.import", obj=batch, campaign=campaign, after=counts,
-          object_repr=plan.filename)
+    audit(
+        user=user,
+        action="units.import",
+        obj=batch,
+        campaign=campaign,
+        after=counts,
+        object_repr=plan.filename,
+    )
     return counts
 
 
@@ -444,5 +530,13 @@ def campaign_set_status(*, campaign: Campaign, status: str, user: Any = None) ->
     before = snapshot(campaign)
     campaign.status = status
     campaign.save(update_fields=["status"])
-    audit(user=user, action="campaign.status", obj=campaign, before=before, after=snapshot(campaign))
+    audit(
+        user=user, action="campaign.status", obj=campaign, before=before, after=snapshot(campaign)
+    )
+    if status == Campaign.Status.CLOSED and campaign.anonymous:
+        # Voting is over: rewrite the used codes so PostgreSQL's transaction ids no longer pair
+        # a code with its ballot (ballots/codes.py).
+        from ballots.codes import codes_scrub_traces
+
+        codes_scrub_traces(campaign=campaign, user=user)
     return campaign

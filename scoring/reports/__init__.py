@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from campaigns.jobs import Progress, job_finish_file
 from campaigns.models import Campaign
+from scoring.presentation import fmt_percent
 from scoring.tally import CampaignTally, tally_campaign
 
 FORMATS = ("pdf", "xlsx", "feedback")
@@ -43,6 +45,43 @@ def paper_table(campaign: Campaign) -> dict[str, Any] | None:
     return reconciliation_table(campaign)
 
 
+def composition_table(campaign: Campaign) -> dict[str, Any] | None:
+    """The representatives' composition check (ballots.representatives) as a header, rows and
+    warnings; None when the campaign has no representatives on record."""
+    from ballots.representatives import composition
+
+    comp = composition(campaign)
+    if not comp.total:
+        return None
+    rows: list[list[Any]] = [
+        [
+            r.name,
+            r.count,
+            fmt_percent(r.share),
+            ("≥ " if r.target_is_minimum else "") + fmt_percent(Fraction(r.target))
+            if r.target is not None
+            else "—",
+            "—" if r.ok is None else (_("符合") if r.ok else _("不符合")),
+        ]
+        for r in comp.rows
+    ]
+    rows.append(
+        [
+            _("其中新聘"),
+            comp.new_count,
+            fmt_percent(comp.new_share),
+            "≥ " + fmt_percent(Fraction(comp.min_new_share)) if comp.min_new_share else "—",
+            "",
+        ]
+    )
+    rows.append([_("合计"), comp.total, "100.00%", "", ""])
+    return {
+        "header": [_("代表类别"), _("人数"), _("占比"), _("要求"), _("是否符合")],
+        "rows": rows,
+        "warnings": list(comp.warnings),
+    }
+
+
 def build_report(
     campaign: Campaign,
     fmt: str,
@@ -61,13 +100,25 @@ def build_report(
 
         buf = io.BytesIO()
         write_workbook(
-            sheets(t, entry_mode(campaign), comments=comments, paper=paper_table(campaign)), buf
+            sheets(
+                t,
+                entry_mode(campaign),
+                comments=comments,
+                paper=paper_table(campaign),
+                representatives=composition_table(campaign),
+            ),
+            buf,
         )
         return Report(f"{stem}-评议结果.xlsx", buf.getvalue(), CONTENT_TYPES[fmt])
     from scoring.reports import pdf
 
     if fmt == "pdf":
-        data = pdf.ranking_pdf(t, comments=comments, paper=paper_table(campaign))
+        data = pdf.ranking_pdf(
+            t,
+            comments=comments,
+            paper=paper_table(campaign),
+            representatives=composition_table(campaign),
+        )
         return Report(f"{stem}-评议结果.pdf", data, CONTENT_TYPES[fmt])
     data = pdf.feedback_pdf(t, unit_keys)
     return Report(f"{stem}-反馈单.pdf", data, CONTENT_TYPES[fmt])

@@ -308,8 +308,16 @@ def sheets(
     *,
     comments: bool = True,
     paper: dict[str, Any] | None = None,
+    representatives: dict[str, Any] | None = None,
 ) -> Iterator[Sheet]:
     yield summary_sheet(t, entry_mode)
+    if representatives:
+        yield Sheet(
+            _("代表构成"),
+            [str(h) for h in representatives["header"]],
+            [*representatives["rows"], *([w] for w in representatives["warnings"])],
+            widths=[24, 9, 10, 12, 10],
+        )
     if paper:
         yield Sheet(
             _("纸质票核对"),

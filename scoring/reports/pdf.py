@@ -22,7 +22,9 @@ def _html_to_pdf(html: str) -> bytes:
     return HTML(string=html).write_pdf()
 
 
-def ranking_pdf(t: CampaignTally, *, comments: bool = True, paper: Any = None) -> bytes:
+def ranking_pdf(
+    t: CampaignTally, *, comments: bool = True, paper: Any = None, representatives: Any = None
+) -> bytes:
     ctx = context(t)
     charts.attach_charts(ctx["tables"], Fraction(t.campaign.threshold))
     ctx |= {
@@ -30,6 +32,7 @@ def ranking_pdf(t: CampaignTally, *, comments: bool = True, paper: Any = None) -
         "with_comments": comments,
         "comments": unit_comments(t) if comments else [],
         "paper": paper,
+        "representatives": representatives,
         "phases": list(t.campaign.phases.order_by("order", "id")),
     }
     return _html_to_pdf(render_to_string("scoring/report_pdf.html", ctx))
