@@ -25,3 +25,21 @@ def xlsx_file(tmp_path, name: str, sheets: dict[str, Iterable[Sequence[Any]]]):
     path = tmp_path / name
     path.write_bytes(xlsx_bytes(sheets))
     return path
+
+
+def add_units(campaign, by_category: dict[str, Sequence[str]]):  # type: ignore[no-untyped-def]
+    """Put units (registered on first use) into the campaign's categories, in order."""
+    from campaigns.models import CampaignUnit, Category, Unit
+
+    cats = {c.name: c for c in Category.objects.filter(campaign=campaign)}
+    order = 0
+    for cat, names in by_category.items():
+        for name in names:
+            CampaignUnit.objects.create(
+                campaign=campaign,
+                category=cats[cat],
+                name=name,
+                order=order,
+                unit=Unit.objects.get_or_create(name=name)[0],
+            )
+            order += 1

@@ -17,8 +17,9 @@ from ballots.paper import (
     entry_key,
     range_create,
 )
-from campaigns.models import AuditLog, Campaign, CampaignUnit, Category, Unit
+from campaigns.models import AuditLog, Campaign
 from campaigns.services import campaign_set_status
+from tests.helpers import add_units
 
 UNITS = ("甲局", "乙局", "丙行")
 
@@ -26,17 +27,7 @@ UNITS = ("甲局", "乙局", "丙行")
 @pytest.fixture
 def camp(qianren, office):
     """千人评议: 满意/基本满意/不满意/弃权 (keys 1–4), blank means 弃权; three units."""
-    cats = {c.name: c for c in Category.objects.filter(campaign=qianren)}
-    for i, (name, cat) in enumerate(
-        zip(UNITS, ["地方管理部门类"] * 2 + ["金融部门类"], strict=True)
-    ):
-        CampaignUnit.objects.create(
-            campaign=qianren,
-            category=cats[cat],
-            name=name,
-            order=i,
-            unit=Unit.objects.get_or_create(name=name)[0],
-        )
+    add_units(qianren, {"地方管理部门类": UNITS[:2], "金融部门类": UNITS[2:]})
     campaign_set_status(campaign=qianren, status=Campaign.Status.OPEN, user=office)
     range_create(
         campaign=qianren, first=1, last=100, channel="社会随机评", district="城区片", user=office

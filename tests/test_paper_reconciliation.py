@@ -9,26 +9,16 @@ from ballots.imports import ballots_import
 from ballots.models import Ballot
 from ballots.paper import dispute_resolve, entry_key, range_create, reconciliation
 from ballots.services import Answer, ballot_create, ballot_invalidate
-from campaigns.models import Campaign, CampaignUnit, Category, Unit
+from campaigns.models import Campaign
 from campaigns.services import campaign_set_status
-from tests.helpers import xlsx_file
+from tests.helpers import add_units, xlsx_file
 
 UNITS = ("甲局", "乙局", "丙行")
 
 
 @pytest.fixture
 def camp(qianren, office):
-    cats = {c.name: c for c in Category.objects.filter(campaign=qianren)}
-    for i, (name, cat) in enumerate(
-        zip(UNITS, ["地方管理部门类"] * 2 + ["金融部门类"], strict=True)
-    ):
-        CampaignUnit.objects.create(
-            campaign=qianren,
-            category=cats[cat],
-            name=name,
-            order=i,
-            unit=Unit.objects.get_or_create(name=name)[0],
-        )
+    add_units(qianren, {"地方管理部门类": UNITS[:2], "金融部门类": UNITS[2:]})
     campaign_set_status(campaign=qianren, status=Campaign.Status.OPEN, user=office)
     qianren.refresh_from_db()
     return qianren

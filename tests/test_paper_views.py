@@ -12,25 +12,16 @@ from django.urls import reverse
 
 from ballots.models import Ballot, KeyedEntry
 from ballots.paper import entry_key, range_create
-from campaigns.models import AuditLog, Campaign, CampaignUnit, Category, Unit
+from campaigns.models import AuditLog, Campaign
 from campaigns.services import campaign_set_status
+from tests.helpers import add_units
 
 UNITS = ("甲局", "乙局", "<b>丙行</b>")
 
 
 @pytest.fixture
 def camp(qianren, office):
-    cats = {c.name: c for c in Category.objects.filter(campaign=qianren)}
-    for i, (name, cat) in enumerate(
-        zip(UNITS, ["地方管理部门类"] * 2 + ["金融部门类"], strict=True)
-    ):
-        CampaignUnit.objects.create(
-            campaign=qianren,
-            category=cats[cat],
-            name=name,
-            order=i,
-            unit=Unit.objects.get_or_create(name=name)[0],
-        )
+    add_units(qianren, {"地方管理部门类": UNITS[:2], "金融部门类": UNITS[2:]})
     campaign_set_status(campaign=qianren, status=Campaign.Status.OPEN, user=office)
     range_create(campaign=qianren, first=1, last=500, channel="社会随机评", user=office)
     qianren.refresh_from_db()
