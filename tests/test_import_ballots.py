@@ -15,24 +15,16 @@ from django.core.management import CommandError, call_command
 from ballots.imports import ballots_import, batch_undo
 from ballots.models import Ballot, ImportBatch, Vote
 from ballots.services import Answer, Layout, ballot_create, read_answers
-from campaigns.models import AuditLog, CampaignUnit, Category, RepresentativeGroup, Unit
+from campaigns.models import AuditLog, CampaignUnit, RepresentativeGroup, Unit
 from campaigns.spreadsheets import SpreadsheetError
-from tests.helpers import xlsx_file
+from tests.helpers import add_units, xlsx_file
 
 UNITS = ("甲局", "乙局", "丙局")
 
 
 @pytest.fixture
 def camp(qianren):
-    cat = Category.objects.get(campaign=qianren, name="地方管理部门类")
-    for i, name in enumerate(UNITS):
-        CampaignUnit.objects.create(
-            campaign=qianren,
-            category=cat,
-            name=name,
-            order=i,
-            unit=Unit.objects.get_or_create(name=name)[0],
-        )
+    add_units(qianren, {"地方管理部门类": UNITS})
     return qianren
 
 

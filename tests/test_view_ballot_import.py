@@ -7,23 +7,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from ballots.models import Ballot, ImportBatch
-from campaigns.models import AuditLog, BackgroundJob, CampaignUnit, Category, Unit
-from tests.helpers import xlsx_bytes
+from campaigns.models import AuditLog, BackgroundJob
+from tests.helpers import add_units, xlsx_bytes
 
 UNITS = ("甲局", "乙局")
 
 
 @pytest.fixture
 def camp(qianren):
-    cat = Category.objects.get(campaign=qianren, name="地方管理部门类")
-    for i, name in enumerate(UNITS):
-        CampaignUnit.objects.create(
-            campaign=qianren,
-            category=cat,
-            name=name,
-            order=i,
-            unit=Unit.objects.get_or_create(name=name)[0],
-        )
+    add_units(qianren, {"地方管理部门类": UNITS})
     return qianren
 
 
