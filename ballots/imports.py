@@ -2,14 +2,14 @@
 
 The file is read once, streaming (openpyxl read-only), into a compact form: one byte per cell.
 Only when every row is good is anything written, in one transaction, with COPY on PostgreSQL
-and executemany on SQLite: 11,436 ballots × 66 units are 755,000 votes, and one INSERT per vote
-would take minutes. The reading of each ballot follows `ballots.services.read_answers`
+and executemany on SQLite: one row per ballot, its answers in one array (ballots/answers.py). The reading of each ballot follows `ballots.services.read_answers`
 (spec section 2); `tests/test_import_ballots.py` checks the two agree.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import uuid
@@ -23,7 +23,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ballots.models import Ballot, Comment, ImportBatch, Vote
+from ballots.answers import BLANK as STORED_BLANK
+from ballots.answers import CODES, Storage
+from ballots.answers import SPOILED as STORED_SPOILED
+from ballots.models import Ballot, Comment, ImportBatch
 from ballots.validity import refresh_serial_validity
 from campaigns.audit import audit
 from campaigns.models import Campaign, RepresentativeGroup
@@ -271,19 +274,6 @@ def _uuids(n: int) -> Iterator[uuid.UUID]:
         yield uuid.UUID(bytes=bytes(b))
 
 
-_VARIANT = "89ab89ab89ab89ab"  # RFC 4122 variant: the 17th hex digit is one of 8, 9, a, b
-
-
-def _uuid_strings(n: int) -> list[str]:
-    """n random version-4 UUIDs as text, from one call to the OS's random source."""
-    h = os.urandom(16 * n).hex()
-    return [
-        f"{h[k : k + 8]}-{h[k + 8 : k + 12]}-4{h[k + 13 : k + 16]}-"
-        f"{_VARIANT[int(h[k + 16], 16)]}{h[k + 17 : k + 20]}-{h[k + 20 : k + 32]}"
-        for k in range(0, 32 * n, 32)
-    ]
-
-
 def ballots_import(
     *,
     campaign: Campaign,
@@ -342,16 +332,12 @@ def _write(
         rows=n,
         created_by=user if getattr(user, "is_authenticated", False) else None,
     )
-    blank_means = campaign.blank_means_id
-    # Code -> (option id, kind) for a vote row; BLANK becomes blank_means where the scale has it.
-    kinds: dict[int, tuple[int | None, str]] = {
-        k: (oid, Vote.Kind.OPTION) for k, oid in enumerate(parsed.option_ids, start=1)
-    }
-    kinds[SPOILED] = (None, Vote.Kind.SPOILED)
-    kinds[BLANK] = (blank_means, Vote.Kind.OPTION) if blank_means else (None, Vote.Kind.BLANK)
+    answers = _stored_answers(campaign, parsed)
     today = timezone.localdate()
     ballot_ids = list(_uuids(n))
     is_blank = [not any(c) for c in parsed.codes]
+    if progress:
+        progress(0, n, _("正在写入 %(n)d 张选票") % {"n": n})
     ballot_rows = [
         (
             ballot_ids[i],
@@ -361,31 +347,19 @@ def _write(
             Ballot.Status.INVALID if is_blank[i] else Ballot.Status.VALID,
             Ballot.Reason.BLANK_BALLOT if is_blank[i] else "",
             is_blank[i],
+            answers[i],
         )
         for i in range(n)
     ]
+    # Progress is reported before the writing, never during it: on PostgreSQL the connection
+    # is busy streaming COPY, and a progress UPDATE on it would wait for ever.
     writer = _PostgresWriter() if connection.vendor == "postgresql" else _SqliteWriter()
     writer.ballots(campaign.id, batch.id, today, ballot_rows)
-
-    def votes() -> Iterator[tuple[uuid.UUID, uuid.UUID, int, int | None, int | None, str]]:
-        ids = _uuids(n * len(parsed.cells))
-        for i, codes in enumerate(parsed.codes):
-            bid = ballot_ids[i]
-            if progress and i % 1000 == 0:
-                progress(i, n, _("正在写入第 %(i)d / %(n)d 张选票") % {"i": i, "n": n})
-            for (unit_id, dim_id), code in zip(parsed.cells, codes, strict=True):
-                option_id, kind = kinds[code]
-                yield next(ids), bid, unit_id, dim_id, option_id, kind
-
-    if isinstance(writer, _PostgresWriter):
-        writer.votes_lines(campaign.id, ballot_ids, parsed, kinds, progress)
-    else:
-        writer.votes(campaign.id, votes())
     if connection.vendor == "postgresql" and n >= 1000:
         # Rows bulk-loaded by COPY are invisible to the planner until autovacuum gets round to
         # them; without statistics the tally's join ran as a nested loop (minutes, not ms).
         with connection.cursor() as cur:
-            cur.execute(f"ANALYZE {Ballot._meta.db_table}, {Vote._meta.db_table}")
+            cur.execute(f"ANALYZE {Ballot._meta.db_table}")
 
     # Repeated serials: within the file, or against ballots already in the campaign.
     in_file = Counter(parsed.serials)
@@ -436,6 +410,25 @@ def _write(
     )
 
 
+def _stored_answers(campaign: Campaign, parsed: ParsedFile) -> list[list[int]]:
+    """Every ballot's answers in the stored encoding (ballots/answers.py), following
+    `services.read_answers`: a blank cell becomes `blank_means` where the scale has one.
+
+    Each element depends only on the column and the code read, so the table of elements is
+    computed once per column, and a ballot is one lookup per cell."""
+    storage = Storage.build(parsed.cells, parsed.option_ids)
+    slot_of, code_of = storage.slot_of, storage.code_of
+    blank_means = campaign.blank_means_id
+    stored: dict[int, int] = {k: code_of[oid] for k, oid in enumerate(parsed.option_ids, 1)}
+    stored[SPOILED] = STORED_SPOILED
+    stored[BLANK] = code_of[blank_means] if blank_means else STORED_BLANK
+    slots = [slot_of[cell] for cell in parsed.cells]
+    # Columns in slot order, so the array comes out in the order the database checks.
+    order = sorted(range(len(slots)), key=slots.__getitem__)
+    table = [{k: slots[j] * CODES + v for k, v in stored.items()} for j in order]
+    return [[t[codes[j]] for t, j in zip(table, order, strict=True)] for codes in parsed.codes]
+
+
 class _SqliteWriter:
     """executemany into the tables Django made (UUIDs stored as 32 hex characters)."""
 
@@ -443,8 +436,8 @@ class _SqliteWriter:
         sql = (
             f"INSERT INTO {Ballot._meta.db_table} (id, campaign_id, source, serial, channel, "
             "group_id, district, status, invalid_reason, invalid_note, is_blank, batch_id, "
-            "access_code_id, received_on) VALUES (?, ?, 'paper', ?, ?, ?, '', ?, ?, '', ?, ?, "
-            "NULL, ?)"
+            "access_code_id, received_on, answers) VALUES (?, ?, 'paper', ?, ?, ?, '', ?, ?, '', "
+            "?, ?, NULL, ?, ?)"
         )
         day = today.isoformat()
         with connection.cursor() as cur:
@@ -462,25 +455,11 @@ class _SqliteWriter:
                         blank,
                         batch_id,
                         day,
+                        json.dumps(answers, separators=(",", ":")),
                     )
-                    for bid, serial, channel, group, status, reason, blank in rows
+                    for bid, serial, channel, group, status, reason, blank, answers in rows
                 ],
             )
-
-    def votes(self, campaign_id: int, rows: Iterator[tuple]) -> None:
-        sql = (
-            f"INSERT INTO {Vote._meta.db_table} (id, ballot_id, campaign_id, unit_id, "
-            "dimension_id, option_id, kind) VALUES (%s, %s, %s, %s, %s, %s, %s)"
-        )
-        with connection.cursor() as cur:
-            chunk: list[tuple] = []
-            for vid, bid, unit_id, dim_id, option_id, kind in rows:
-                chunk.append((vid.hex, bid.hex, campaign_id, unit_id, dim_id, option_id, kind))
-                if len(chunk) >= 20_000:
-                    cur.executemany(sql, chunk)
-                    chunk = []
-            if chunk:
-                cur.executemany(sql, chunk)
 
 
 def _copy_text(value: object) -> str:
@@ -524,7 +503,8 @@ class _PostgresWriter:
         self._copy(
             Ballot._meta.db_table,
             "id, campaign_id, source, serial, channel, group_id, district, status, "
-            "invalid_reason, invalid_note, is_blank, batch_id, access_code_id, received_on",
+            "invalid_reason, invalid_note, is_blank, batch_id, access_code_id, received_on, "
+            "answers",
             (
                 "\t".join(
                     _copy_text(v)
@@ -545,61 +525,10 @@ class _PostgresWriter:
                         day,
                     )
                 )
-                + "\n"
-                for bid, serial, channel, group, status, reason, blank in rows
-            ),
-        )
-
-    def votes_lines(
-        self,
-        campaign_id: int,
-        ballot_ids: list[uuid.UUID],
-        parsed: ParsedFile,
-        kinds: dict[int, tuple[int | None, str]],
-        progress: Progress | None,
-    ) -> None:
-        """The COPY text of every vote, built from precomputed pieces: the tail of a line
-        depends only on the column and the answer code, so it is formatted once, not 750,000
-        times, and vote ids are cut from one hex string of OS randomness."""
-        null = "\\N"
-        tails = [
-            {
-                code: f"\t{campaign_id}\t{unit_id}\t{null if dim_id is None else dim_id}\t"
-                f"{null if option_id is None else option_id}\t{kind}\n"
-                for code, (option_id, kind) in kinds.items()
-            }
-            for unit_id, dim_id in parsed.cells
-        ]
-        n = len(ballot_ids)
-
-        # Progress is reported before the COPY, never during it: the connection is busy
-        # streaming, and a progress UPDATE on it would wait for ever.
-        if progress:
-            progress(0, n, _("正在写入 %(n)d 张选票") % {"n": n})
-
-        def lines() -> Iterator[str]:
-            for i, codes in enumerate(parsed.codes):
-                bid = "\t" + str(ballot_ids[i])
-                ids = _uuid_strings(len(codes))
-                for vid, tail, code in zip(ids, tails, codes, strict=True):
-                    yield vid + bid + tail[code]
-
-        self._copy(
-            Vote._meta.db_table,
-            "id, ballot_id, campaign_id, unit_id, dimension_id, option_id, kind",
-            lines(),
-        )
-
-    def votes(self, campaign_id: int, rows: Iterator[tuple]) -> None:
-        c = str(campaign_id)
-        null = "\\N"
-        self._copy(
-            Vote._meta.db_table,
-            "id, ballot_id, campaign_id, unit_id, dimension_id, option_id, kind",
-            (
-                f"{vid}\t{bid}\t{c}\t{unit_id}\t{null if dim_id is None else dim_id}\t"
-                f"{null if option_id is None else option_id}\t{kind}\n"
-                for vid, bid, unit_id, dim_id, option_id, kind in rows
+                + "\t{"
+                + ",".join(map(str, answers))
+                + "}\n"
+                for bid, serial, channel, group, status, reason, blank, answers in rows
             ),
         )
 
@@ -616,9 +545,7 @@ def batch_undo(*, batch: ImportBatch, user: Any, reason: str = "") -> int:
         ballots = Ballot.objects.filter(batch=batch)
         serials = list(ballots.values_list("serial", flat=True).distinct())
         count = ballots.count()
-        # Raw deletes: the votes of a big batch are hundreds of thousands of rows, and
-        # Django's collector would load them; nothing else points at votes or comments.
-        Vote.objects.filter(ballot__batch=batch)._raw_delete(Vote.objects.db)
+        # Raw delete: Django's collector would load every comment; nothing points at them.
         Comment.objects.filter(ballot__batch=batch)._raw_delete(Comment.objects.db)
         ballots.delete()
         batch.undone_at = timezone.now()

@@ -1,6 +1,6 @@
-"""Ballots: access codes, online and paper ballots, their votes and comments, import batches.
+"""Ballots: access codes, online and paper ballots with their answers and comments, import batches.
 
-Secrecy by construction: ballots, votes and comments have random UUID keys and carry no time
+Secrecy by construction: ballots and comments have random UUID keys and carry no time
 finer than the day, so neither ordering nor timestamps can join a ballot to the code or the
 person that cast it. Only a named (non-anonymous) campaign stores `Ballot.access_code`.
 """
@@ -8,17 +8,20 @@ person that cast it. Only a named (non-anonymous) campaign stores `Ballot.access
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+if TYPE_CHECKING:
+    from ballots.answers import Decoded
+
+from ballots.fields import SmallIntArrayField
 from campaigns.models import (
     Campaign,
     CampaignUnit,
-    Dimension,
-    RatingOption,
     Representative,
     RepresentativeGroup,
 )
@@ -176,6 +179,9 @@ class Ballot(models.Model):
         AccessCode, null=True, blank=True, on_delete=models.RESTRICT, related_name="ballot"
     )
     received_on = models.DateField(_("日期"), auto_now_add=True)
+    # Every cell's answer, encoded by `ballots.answers.Storage` (one element per unit ×
+    # dimension). One row per ballot instead of one per cell: see ballots/answers.py.
+    answers = SmallIntArrayField(_("评价"))
 
     class Meta:
         verbose_name = _("选票")
@@ -196,69 +202,11 @@ class Ballot(models.Model):
     def __str__(self) -> str:
         return self.serial or str(self.id)[:8]
 
+    def votes(self) -> list[Decoded]:
+        """The answers decoded: (unit, dimension, option, kind) per cell, in id order."""
+        from ballots.answers import Storage
 
-class Vote(models.Model):
-    class Kind(models.TextChoices):
-        OPTION = "option", _("选项")
-        BLANK = "blank", _("未填")
-        SPOILED = "spoiled", _("多选(废)")
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="votes")
-    # Votes are the big table (66 rows a ballot): every index costs on each write, so only
-    # the ones something reads are kept. `campaign` is served by vote_campaign_unit; unit,
-    # dimension and option are only looked up when configuration is deleted, which the
-    # campaign lock forbids once ballots exist.
-    # Denormalised from the ballot so the tally's GROUP BY filters on one indexed column.
-    campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False
-    )
-    unit = models.ForeignKey(
-        CampaignUnit, on_delete=models.RESTRICT, related_name="votes", db_index=False
-    )
-    dimension = models.ForeignKey(
-        Dimension,
-        null=True,
-        blank=True,
-        on_delete=models.RESTRICT,
-        related_name="votes",
-        db_index=False,
-    )
-    option = models.ForeignKey(
-        RatingOption,
-        null=True,
-        blank=True,
-        on_delete=models.RESTRICT,
-        related_name="votes",
-        db_index=False,
-    )
-    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.OPTION)
-
-    class Meta:
-        verbose_name = _("评价")
-        verbose_name_plural = _("评价")
-        indexes = [models.Index(fields=["campaign", "unit"], name="vote_campaign_unit")]
-        constraints = [
-            # One answer per unit (and dimension) per ballot: a doubled vote is refused by the DB.
-            models.UniqueConstraint(
-                fields=["ballot", "unit"],
-                condition=Q(dimension__isnull=True),
-                name="vote_once_per_unit",
-            ),
-            models.UniqueConstraint(
-                fields=["ballot", "unit", "dimension"],
-                condition=Q(dimension__isnull=False),
-                name="vote_once_per_unit_dimension",
-            ),
-            models.CheckConstraint(
-                condition=(Q(kind="option") & Q(option__isnull=False))
-                | (~Q(kind="option") & Q(option__isnull=True)),
-                name="vote_option_iff_kind_option",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.unit_id}: {self.option_id or self.kind}"
+        return Storage.of(self.campaign).decode_all(self.answers)
 
 
 class Comment(models.Model):

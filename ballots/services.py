@@ -3,7 +3,7 @@
 Every path that creates ballots (online submission, keyed paper entry, spreadsheet import)
 reads the ballot with `read_answers` (spec section 2), so there is one implementation of
 "blank", "spoiled" and `blank_means`. Functions are keyword-only, atomic, and rely on database
-constraints (one vote per unit and dimension, status/reason consistency) as the last guard.
+constraints (one answer per unit and dimension, status/reason consistency) as the last guard.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Any
 
 from django.db import transaction
 
-from ballots.models import AccessCode, Ballot, Comment, ImportBatch, Vote
+from ballots.answers import KIND_BLANK, KIND_OPTION, KIND_SPOILED, Storage
+from ballots.models import AccessCode, Ballot, Comment, ImportBatch
 from ballots.validity import own_validity, refresh_serial_validity
 from campaigns.audit import audit
 from campaigns.models import Campaign, RepresentativeGroup
@@ -58,6 +59,7 @@ class Layout:
     cells: tuple[tuple[int, int | None], ...]
     option_ids: frozenset[int]
     blank_means_id: int | None
+    storage: Storage
 
     @classmethod
     def of(cls, campaign: Campaign) -> Layout:
@@ -69,15 +71,18 @@ class Layout:
         )
         if not dims:
             dims = [None]
+        cells = tuple((u, d) for u in units for d in dims)
+        option_ids = frozenset(campaign.options.values_list("id", flat=True))
         return cls(
-            cells=tuple((u, d) for u in units for d in dims),
-            option_ids=frozenset(campaign.options.values_list("id", flat=True)),
+            cells=cells,
+            option_ids=option_ids,
             blank_means_id=campaign.blank_means_id,
+            storage=Storage.build(cells, option_ids),
         )
 
 
 def read_answers(layout: Layout, answers: Iterable[Answer]) -> Reading:
-    """Spec section 2 for one ballot: one vote row per cell of the layout.
+    """Spec section 2 for one ballot: one answer per cell of the layout.
 
     A cell the answers do not mention is unmarked. Raises BallotError for an answer about a
     unit, dimension or option that is not part of the campaign, or for a cell answered twice.
@@ -98,13 +103,13 @@ def read_answers(layout: Layout, answers: Iterable[Answer]) -> Reading:
     for unit_id, dim_id in layout.cells:
         a = given.get((unit_id, dim_id))
         if a is not None and a.spoiled:
-            rows.append(VoteRow(unit_id, dim_id, None, Vote.Kind.SPOILED))
+            rows.append(VoteRow(unit_id, dim_id, None, KIND_SPOILED))
         elif a is not None and a.option_id is not None:
-            rows.append(VoteRow(unit_id, dim_id, a.option_id, Vote.Kind.OPTION))
+            rows.append(VoteRow(unit_id, dim_id, a.option_id, KIND_OPTION))
         elif layout.blank_means_id is not None:
-            rows.append(VoteRow(unit_id, dim_id, layout.blank_means_id, Vote.Kind.OPTION))
+            rows.append(VoteRow(unit_id, dim_id, layout.blank_means_id, KIND_OPTION))
         else:
-            rows.append(VoteRow(unit_id, dim_id, None, Vote.Kind.BLANK))
+            rows.append(VoteRow(unit_id, dim_id, None, KIND_BLANK))
     return Reading(is_blank=not marked, votes=tuple(rows))
 
 
@@ -122,7 +127,7 @@ def ballot_create(
     access_code: AccessCode | None = None,
     layout: Layout | None = None,
 ) -> Ballot:
-    """Record one ballot with its votes and comments, and re-derive duplicate serials.
+    """Record one ballot with its answers and comments, and re-derive duplicate serials.
 
     Call inside the caller's transaction when it must be atomic with other writes (e.g. the
     access code update); on its own it is atomic too.
@@ -132,7 +137,11 @@ def ballot_create(
         raise BallotError("匿名评议不得记录评议码与选票的关联")
     if source == Ballot.Source.PAPER and not serial:
         raise BallotError("纸质选票必须有编号")
-    reading = read_answers(layout or Layout.of(campaign), answers)
+    layout = layout or Layout.of(campaign)
+    reading = read_answers(layout, answers)
+    stored = layout.storage.encode(
+        (v.unit_id, v.dimension_id, v.option_id, v.kind) for v in reading.votes
+    )
     status, reason = own_validity(is_blank=reading.is_blank)
     with transaction.atomic():
         ballot = Ballot.objects.create(
@@ -147,17 +156,7 @@ def ballot_create(
             is_blank=reading.is_blank,
             batch=batch,
             access_code=access_code,
-        )
-        Vote.objects.bulk_create(
-            Vote(
-                ballot=ballot,
-                campaign=campaign,
-                unit_id=v.unit_id,
-                dimension_id=v.dimension_id,
-                option_id=v.option_id,
-                kind=v.kind,
-            )
-            for v in reading.votes
+            answers=stored,
         )
         texts = [(u, t.strip()) for u, t in (comments or {}).items() if t and t.strip()]
         Comment.objects.bulk_create(

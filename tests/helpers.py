@@ -43,3 +43,21 @@ def add_units(campaign, by_category: dict[str, Sequence[str]]):  # type: ignore[
                 unit=Unit.objects.get_or_create(name=name)[0],
             )
             order += 1
+
+
+def votes_of(ballot) -> list[tuple[str, str | None, str]]:  # type: ignore[no-untyped-def]
+    """A ballot's stored answers, decoded: (unit name, option label or None, kind) per cell,
+    sorted."""
+    from campaigns.models import CampaignUnit, RatingOption
+
+    names = dict(CampaignUnit.objects.filter(campaign=ballot.campaign_id).values_list("id", "name"))
+    labels = dict(
+        RatingOption.objects.filter(campaign=ballot.campaign_id).values_list("id", "label")
+    )
+    return sorted(
+        (
+            (names[v.unit_id], labels.get(v.option_id) if v.option_id else None, v.kind)
+            for v in ballot.votes()
+        ),
+        key=lambda t: (t[0], t[1] or "", t[2]),
+    )

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from ballots.models import Ballot
+from ballots.services import ballot_create
 from campaigns.models import CampaignUnit, Unit
 from campaigns.services import units_import, units_parse
 from tests.helpers import xlsx_file
@@ -17,7 +17,7 @@ def voted(qianren):
     cat = qianren.categories.first()
     unit = CampaignUnit.objects.create(campaign=qianren, unit=Unit.objects.create(name="人行"),
                                        category=cat, name="人行")
-    Ballot.objects.create(campaign=qianren, source="paper", serial="1")
+    ballot_create(campaign=qianren, source="paper", serial="1", answers=[])
     return qianren, unit
 
 

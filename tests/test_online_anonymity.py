@@ -12,12 +12,12 @@ from django.contrib.auth import get_user_model
 from django.db import connection, models
 
 from ballots.codes import codes_unnamed
-from ballots.models import AccessCode, Ballot, CodeAttempt, Comment, Vote
+from ballots.models import AccessCode, Ballot, CodeAttempt, Comment
 from ballots.services import ballot_submit
 from campaigns.models import Representative
 from tests.test_online_submit import all_satisfied, open_campaign
 
-BALLOT_SIDE = (Ballot, Vote, Comment)
+BALLOT_SIDE = (Ballot, Comment)  # a ballot's answers are a column of its row
 CODE_SIDE = (AccessCode,)
 PERSON = (Representative, get_user_model(), CodeAttempt)
 
@@ -42,7 +42,13 @@ def test_ballot_rows_have_no_relation_to_a_person_or_an_attempt():
 def _columns(model: type[models.Model]) -> dict[str, str]:
     with connection.cursor() as cur:
         desc = connection.introspection.get_table_description(cur, model._meta.db_table)
-    return {d.name: connection.introspection.get_field_type(d.type_code, d) for d in desc}
+    out = {}
+    for d in desc:
+        try:
+            out[d.name] = connection.introspection.get_field_type(d.type_code, d)
+        except KeyError:  # a type Django does not map back (e.g. the answers' smallint[])
+            out[d.name] = f"db type {d.type_code}"
+    return out
 
 
 @pytest.mark.django_db
@@ -110,7 +116,7 @@ def test_submitted_ballots_share_no_value_with_their_codes(campaign_factory):
         for b in ballots:
             assert b.access_code_id is None
             assert isinstance(b.pk, uuid.UUID) and b.pk.version == 4
-            rows = [_row(b)] + [_row(v) for v in b.votes.all()] + [_row(m) for m in b.comments.all()]
+            rows = [_row(b)] + [_row(m) for m in b.comments.all()]
             for row in rows:
                 for k, v in row.items():
                     if k in allowed or v in (None, ""):

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 
 from ballots import services
 from ballots.codes import ALPHABET, codes_unnamed
-from ballots.models import AccessCode, Ballot, Comment, Vote
+from ballots.models import AccessCode, Ballot, Comment
 from ballots.services import Answer, BallotError, CodeRefused, ballot_submit
 from campaigns.models import Campaign, CampaignUnit, Representative, Unit
 
@@ -64,7 +64,7 @@ def test_submit_records_one_ballot_and_uses_the_code(camp):
     assert set(receipt.number.replace("-", "")) <= set(ALPHABET)
     ballot = Ballot.objects.get(campaign=camp)
     assert ballot.source == "online" and ballot.status == "valid" and ballot.access_code is None
-    assert Vote.objects.filter(ballot=ballot, kind="option").count() == 3
+    assert [v.kind for v in ballot.votes()] == ["option"] * 3
     assert set(Comment.objects.filter(ballot=ballot).values_list("text", flat=True)) == {
         "窗口排队太久",
         "总体不错",
@@ -86,7 +86,8 @@ def test_resubmitting_gives_the_same_receipt_and_still_one_ballot(camp):
     )
     assert again.repeated and again.number == first.number
     assert Ballot.objects.filter(campaign=camp).count() == 1
-    assert not Vote.objects.filter(option=worst).exists()
+    (ballot,) = Ballot.objects.filter(campaign=camp)
+    assert worst.pk not in {v.option_id for v in ballot.votes()}
 
 
 @pytest.mark.parametrize("status", ["draft", "closed", "published"])

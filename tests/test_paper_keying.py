@@ -8,7 +8,7 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 
-from ballots.models import Ballot, KeyedEntry, Vote
+from ballots.models import Ballot, KeyedEntry
 from ballots.paper import (
     PaperError,
     close_blockers,
@@ -19,7 +19,7 @@ from ballots.paper import (
 )
 from campaigns.models import AuditLog, Campaign
 from campaigns.services import campaign_set_status
-from tests.helpers import add_units
+from tests.helpers import add_units, votes_of
 
 UNITS = ("甲局", "乙局", "丙行")
 
@@ -38,10 +38,7 @@ def camp(qianren, office):
 
 def votes(ballot):
     """unit name -> option label, "spoiled" or "blank"."""
-    return {
-        v.unit.name: v.option.label if v.option else v.kind
-        for v in Vote.objects.filter(ballot=ballot).select_related("unit", "option")
-    }
+    return {unit: label or kind for unit, label, kind in votes_of(ballot)}
 
 
 def test_single_entry_makes_the_ballot_at_once(camp, clerk):

@@ -15,7 +15,8 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from ballots.models import Ballot, Comment, Vote
+from ballots.answers import KIND_OPTION, KIND_SPOILED, Storage
+from ballots.models import Ballot, Comment
 from campaigns.demo_data import CHANNELS, COMMENTS, DISTRICTS, UNITS_000
 from campaigns.models import Campaign, CampaignUnit, RepresentativeGroup, Unit
 from campaigns.roles import AUDITOR, CLERK, LEADER, OFFICE
@@ -96,7 +97,7 @@ class Command(BaseCommand):
         ]
         units = list(campaign.units.all())
         ballots: list[Ballot] = []
-        votes: list[Vote] = []
+        storage = Storage.of(campaign)
         comments: list[Comment] = []
         for i in range(n):
             paper = i % 3 != 0
@@ -109,22 +110,23 @@ class Command(BaseCommand):
                 group=groups[0] if rng.random() < 0.6 else groups[-1],
             )
             blank_ballot = paper and i % 97 == 5
+            answers = []
             for unit in units:
                 q = quality[unit.name]
                 r = rng.random()
-                kind, option = Vote.Kind.OPTION, None
+                kind, option = KIND_OPTION, None
                 if blank_ballot or r < 0.02:
                     option = options["弃权"]  # blank cell: blank_means = 弃权
                 elif paper and r < 0.027:
-                    kind = Vote.Kind.SPOILED
+                    kind = KIND_SPOILED
                 elif r < 0.02 + q * 0.72:
                     option = options["满意"]
                 elif r < 0.02 + q * 0.98:
                     option = options["基本满意"]
                 else:
                     option = options["不满意"]
-                votes.append(Vote(ballot=ballot, campaign=campaign, unit=unit, kind=kind,
-                                  option=option))
+                answers.append((unit.id, None, option.id if option else None, kind))
+            ballot.answers = storage.encode(answers)
             if blank_ballot:
                 ballot.is_blank = True
                 ballot.status, ballot.invalid_reason = Ballot.Status.INVALID, "blank_ballot"
@@ -136,7 +138,6 @@ class Command(BaseCommand):
         if n > 2:
             ballots[1].serial = ballots[2].serial
         Ballot.objects.bulk_create(ballots, batch_size=500)
-        Vote.objects.bulk_create(votes, batch_size=5000)
         Comment.objects.bulk_create(comments, batch_size=500)
         from ballots.validity import refresh_serial_validity
 
