@@ -7,7 +7,7 @@ from `scoring.engine`; this module only names and formats them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
@@ -110,6 +110,7 @@ class Table:
     number: str = ""  # section number in the PDF (四、五、…)
     score_svg: str = ""  # filled by scoring.charts.attach_charts
     rate_svg: str = ""
+    pdf_columns: list[str] = field(default_factory=list)  # filled by scoring.reports.pdf
 
     @property
     def name(self) -> str:

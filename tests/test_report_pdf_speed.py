@@ -1,0 +1,75 @@
+"""What makes the ranking PDF quick to print (issue 7: ≤ 1 s for 66 units) without changing
+what it shows: charts with one path per colour, drawn as images; ranking tables with fixed
+column widths worked out from their contents; the plain tally, with no breakdowns."""
+
+from __future__ import annotations
+
+import base64
+import re
+from fractions import Fraction
+
+from scoring import charts
+from scoring.presentation import context
+from scoring.reports import needs_breakdowns
+from scoring.reports.pdf import chart_image, kv_width, ranking_columns, text_em
+from scoring.tally import tally_campaign
+from tests.results_fixtures import results_campaign  # noqa: F401
+
+
+def _tables(campaign):
+    t = tally_campaign(campaign)
+    ctx = context(t)
+    charts.attach_charts(ctx["tables"], Fraction(campaign.threshold))
+    return t, ctx
+
+
+def test_bars_are_one_path_per_colour_with_every_label(results_campaign):  # noqa: F811
+    _t, ctx = _tables(results_campaign)
+    for table in ctx["tables"]:
+        for svg in (table.score_svg, table.rate_svg):
+            assert "<rect" not in svg
+            fills = re.findall(r'<path fill="(#\w+)"', svg)
+            assert fills and len(fills) == len(set(fills))
+            # one bar (a closed subpath) per unit with a figure
+            bars = sum(d.count("z") for d in re.findall(r'<path fill="#\w+" d="([^"]*)"', svg))
+            assert bars == len(table.rows)
+            for r in table.rows:
+                assert f">{r.name}</text>" in svg
+
+
+def test_charts_go_into_the_pdf_as_images_of_the_same_svg(results_campaign):  # noqa: F811
+    _t, ctx = _tables(results_campaign)
+    svg = ctx["tables"][0].score_svg
+    img = chart_image(svg)
+    src = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', img).group(1)
+    assert base64.b64decode(src).decode() == svg
+    assert 'alt="' in img and "得分" in img
+    assert chart_image("") == ""
+
+
+def test_ranking_columns_follow_the_contents(results_campaign):  # noqa: F811
+    t, ctx = _tables(results_campaign)
+    for table in ctx["tables"]:
+        cols = ranking_columns(table, ctx["options"], bool(t.input.grade_bands))
+        # 名次 单位 得分 满意率, the options, 未填 废票 认定 (and 等次)
+        assert len(cols) == 4 + len(ctx["options"]) + 3 + bool(t.input.grade_bands)
+        widths = [float(c.rstrip("%")) for c in cols]
+        assert abs(sum(widths) - 100) < 0.1
+        assert widths[1] > widths[0]  # unit names are wider than ranks
+
+
+def test_text_widths_count_chinese_as_one_em():
+    assert text_em("人事局") == 3
+    assert text_em("17300.5") == 7 * 0.6
+
+
+def test_label_tables_are_at_least_110mm_and_at_most_the_page():
+    assert kv_width([("优胜", "人事局(1)")]) == "110mm"
+    assert kv_width([("重点整改", "人事局(1)、" * 40)]) == "100%"
+    middle = kv_width([("优胜", "人事局(1)、监察局(2)、组织部(3)、人口和计生局(4)、建设局(5)")])
+    assert 110 < int(middle.removesuffix("mm")) < 182
+
+
+def test_only_the_workbook_asks_for_breakdowns():
+    assert needs_breakdowns("xlsx")
+    assert not needs_breakdowns("pdf") and not needs_breakdowns("feedback")
