@@ -38,7 +38,10 @@ def bench_database_url() -> str:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgres://", "postgresql://")):
         parts = urlparse(url)
-        return urlunparse(parts._replace(path="/pingyi_bench"))
+        # BENCH_DB_NAME lets two people bench on one server without resetting each other.
+        return urlunparse(
+            parts._replace(path="/" + os.environ.get("BENCH_DB_NAME", "pingyi_bench"))
+        )
     return "sqlite:////tmp/pingyi-bench.sqlite3"
 
 
@@ -50,8 +53,9 @@ def reset_database(url: str, env: dict[str, str]) -> None:
 
         admin = urlunparse(urlparse(url)._replace(path="/postgres"))
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS pingyi_bench")
-            conn.execute("CREATE DATABASE pingyi_bench")
+            name = urlparse(url).path.lstrip("/")
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
 
 

@@ -29,13 +29,13 @@ def _bare_group_by(campaign_id: int) -> list[tuple]:
     # The answers' elements of the valid ballots, counted: what the tally's SQL does, without
     # the configuration queries, the decoding and the engine.
     if connection.vendor == "postgresql":
-        elements, value = "CROSS JOIN LATERAL unnest(b.answers) AS a(v)", "a.v"
+        inner = "SELECT unnest(b.answers) AS v FROM ballots_ballot b"
     else:
-        elements, value = ", json_each(b.answers) AS a", "a.value"
+        inner = "SELECT a.value AS v FROM ballots_ballot b, json_each(b.answers) a"
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT {value}, COUNT(*) FROM ballots_ballot b {elements} "
-            "WHERE b.campaign_id = %s AND b.status = 'valid' GROUP BY 1",
+            f"SELECT v, COUNT(*) FROM ({inner} WHERE b.campaign_id = %s "
+            "AND b.status = 'valid') e GROUP BY v",
             [campaign_id],
         )
         return cur.fetchall()
