@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from ballots.codes import normalise
 from ballots.services import Answer
-from campaigns.models import Campaign, CampaignUnit, Dimension, RatingOption, RepresentativeGroup
+from campaigns.models import Campaign, RepresentativeGroup
 
 COMMENT_MAX = 2000
 
@@ -43,24 +43,116 @@ class CodeForm(forms.Form):
         return code
 
 
+@dataclass(frozen=True)
+class Named:
+    """A category or a dimension, as the ballot shows it."""
+
+    pk: int
+    name: str
+
+
+@dataclass(frozen=True)
+class BallotUnit:
+    pk: int
+    name: str
+    category: Named
+
+    @property
+    def category_id(self) -> int:
+        return self.category.pk
+
+
+@dataclass(frozen=True)
+class BallotOption:
+    pk: int
+    label: str
+
+
+@dataclass(frozen=True)
+class BallotItems:
+    """What a ballot lists, read as plain values: the form is built on every submission, and
+    model instances for 66-150 units cost more than the rest of the request."""
+
+    units: list[BallotUnit]
+    dimensions: list[Named]
+    options: list[BallotOption]
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> BallotItems:
+        rows = campaign.units.order_by("category__order", "order", "pk").values_list(
+            "pk", "name", "category_id", "category__name"
+        )
+        categories: dict[int, Named] = {}
+        units = []
+        for pk, name, cat_id, cat_name in rows:
+            category = categories.setdefault(cat_id, Named(cat_id, cat_name))
+            units.append(BallotUnit(pk, name, category))
+        dims = campaign.dimensions.order_by("order", "pk").values_list("pk", "name")
+        options = campaign.options.order_by("order", "pk").values_list("pk", "label")
+        return cls(
+            units=units,
+            dimensions=[Named(*d) for d in dims],
+            options=[BallotOption(*o) for o in options],
+        )
+
+
 @dataclass
 class Cell:
     """One radio group on the ballot: a unit, or a unit under one dimension."""
 
     name: str
-    unit: CampaignUnit
-    dimension: Dimension | None
+    unit: BallotUnit
+    dimension: Named | None
 
 
 @dataclass
 class UnitBlock:
-    unit: CampaignUnit
+    unit: BallotUnit
     cells: list[Cell] = field(default_factory=list)
     comment: str = ""
 
 
 def field_name(unit_id: int, dimension_id: int | None) -> str:
     return f"u{unit_id}" if dimension_id is None else f"u{unit_id}_d{dimension_id}"
+
+
+class SharedChoicesRadioSelect(forms.RadioSelect):
+    """A RadioSelect whose `choices` is a plain attribute: all radio groups of a ballot share
+    one list, instead of Django normalising a copy for each group."""
+
+    choices: Any = ()  # shadows ChoiceWidget's normalising property
+
+
+class OptionField(forms.Field):
+    """One radio group: the chosen option's id, or None when nothing is chosen.
+
+    A ballot has 66 to 150 of these and is built on every submission, in the hall with
+    hundreds of voters at once: unlike ChoiceField, this one shares one list of choices among
+    all groups (ChoiceField normalises its choices again for each field) and checks the
+    answer against a set."""
+
+    widget = SharedChoicesRadioSelect
+
+    def __init__(
+        self, *, choices: list[tuple[str, str]], option_ids: frozenset[int], **kwargs: Any
+    ) -> None:
+        super().__init__(required=False, **kwargs)
+        self.option_ids = option_ids
+        self.widget.choices = choices
+
+    def to_python(self, value: Any) -> int | None:
+        if value in self.empty_values:
+            return None
+        try:
+            option = int(value)
+        except (TypeError, ValueError):
+            option = None
+        if option not in self.option_ids:
+            # The label is translated only when an error is shown.
+            raise forms.ValidationError(
+                _("“%(unit)s”的选项无效,请重新选择") % {"unit": self.label}, code="invalid_choice"
+            )
+        return option
 
 
 class BallotForm(forms.Form):
@@ -81,34 +173,27 @@ class BallotForm(forms.Form):
         self,
         *args: Any,
         campaign: Campaign,
-        units: list[CampaignUnit],
-        dimensions: list[Dimension],
-        options: list[RatingOption],
+        items: BallotItems,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.campaign = campaign
+        self.items = items
+        units, dimensions, options = items.units, items.dimensions, items.options
         self.options = options
         self.blocks: list[UnitBlock] = []
         choices = [(str(o.pk), o.label) for o in options]
+        option_ids = frozenset(o.pk for o in options)
+        comment_label = _("对“%(unit)s”的意见和建议(选填)")
         for unit in units:
             block = UnitBlock(unit=unit, comment=f"c{unit.pk}")
             for dim in dimensions or [None]:
                 name = field_name(unit.pk, dim.pk if dim else None)
                 label = unit.name if dim is None else f"{unit.name} · {dim.name}"
-                self.fields[name] = forms.TypedChoiceField(
-                    label=label,
-                    choices=choices,
-                    coerce=int,
-                    required=False,
-                    widget=forms.RadioSelect,
-                    error_messages={
-                        "invalid_choice": _("“%(unit)s”的选项无效,请重新选择") % {"unit": label}
-                    },
-                )
+                self.fields[name] = OptionField(label=label, choices=choices, option_ids=option_ids)
                 block.cells.append(Cell(name=name, unit=unit, dimension=dim))
             self.fields[block.comment] = forms.CharField(
-                label=_("对“%(unit)s”的意见和建议(选填)") % {"unit": unit.name},
+                label=comment_label % {"unit": unit.name},
                 required=False,
                 max_length=COMMENT_MAX,
                 widget=forms.Textarea(attrs={"rows": 2, "maxlength": COMMENT_MAX}),
@@ -126,9 +211,7 @@ class BallotForm(forms.Form):
         data = super().clean()
         if self.errors:
             return data
-        answered = [
-            any(data.get(c.name) not in (None, "") for c in b.cells) for b in self.blocks
-        ]
+        answered = [any(data.get(c.name) not in (None, "") for c in b.cells) for b in self.blocks]
         if self.blocks and not any(answered):
             raise forms.ValidationError(_("您还没有评价任何单位。"), code="empty")
         self.unanswered_units = sum(
@@ -145,9 +228,9 @@ class BallotForm(forms.Form):
             return _(
                 "还有 %(n)d 个单位没有评价,提交后将按“%(label)s”计。确认请勾选下方的确认框后再提交。"
             ) % {"n": n, "label": self.blank_label}
-        return _(
-            "还有 %(n)d 个单位没有评价,这些单位将不计票。确认请勾选下方的确认框后再提交。"
-        ) % {"n": n}
+        return _("还有 %(n)d 个单位没有评价,这些单位将不计票。确认请勾选下方的确认框后再提交。") % {
+            "n": n
+        }
 
     def answers(self) -> list[Answer]:
         out: list[Answer] = []
@@ -156,9 +239,7 @@ class BallotForm(forms.Form):
                 value = self.cleaned_data.get(cell.name)
                 if value not in (None, ""):
                     out.append(
-                        Answer(
-                            cell.unit.pk, cell.dimension.pk if cell.dimension else None, value
-                        )
+                        Answer(cell.unit.pk, cell.dimension.pk if cell.dimension else None, value)
                     )
         return out
 
@@ -175,7 +256,10 @@ class BallotForm(forms.Form):
 
 
 class GenerateForm(forms.Form):
-    KIND_CHOICES = (("named", gettext_lazy("为每位评议代表生成")), ("unnamed", gettext_lazy("不记名")))
+    KIND_CHOICES = (
+        ("named", gettext_lazy("为每位评议代表生成")),
+        ("unnamed", gettext_lazy("不记名")),
+    )
     kind = forms.ChoiceField(choices=KIND_CHOICES, widget=forms.HiddenInput)
     count = forms.IntegerField(
         label=gettext_lazy("数量"), min_value=1, max_value=5000, required=False

@@ -69,15 +69,26 @@ class Layout:
         dims: list[int | None] = list(
             campaign.dimensions.order_by("order", "id").values_list("id", flat=True)
         )
-        if not dims:
-            dims = [None]
-        cells = tuple((u, d) for u in units for d in dims)
-        option_ids = frozenset(campaign.options.values_list("id", flat=True))
+        return cls.build(campaign, units, dims, campaign.options.values_list("id", flat=True))
+
+    @classmethod
+    def build(
+        cls,
+        campaign: Campaign,
+        unit_ids: Iterable[int],
+        dimension_ids: Iterable[int | None],
+        option_ids: Iterable[int],
+    ) -> Layout:
+        """The layout from ids already loaded (units and dimensions in ballot order), so the
+        ballot page does not ask the database again for what its form holds."""
+        dims = list(dimension_ids) or [None]
+        cells = tuple((u, d) for u in unit_ids for d in dims)
+        options = frozenset(option_ids)
         return cls(
             cells=cells,
-            option_ids=option_ids,
+            option_ids=options,
             blank_means_id=campaign.blank_means_id,
-            storage=Storage.build(cells, option_ids),
+            storage=Storage.build(cells, options),
         )
 
 
@@ -143,7 +154,9 @@ def ballot_create(
         (v.unit_id, v.dimension_id, v.option_id, v.kind) for v in reading.votes
     )
     status, reason = own_validity(is_blank=reading.is_blank)
-    with transaction.atomic():
+    # No savepoint: if anything below fails, the caller's whole transaction (e.g. the code
+    # being claimed) must fail with it anyway.
+    with transaction.atomic(savepoint=False):
         ballot = Ballot.objects.create(
             campaign=campaign,
             source=source,
@@ -310,10 +323,14 @@ def ballot_submit(
         claimed = _campaign_is_open(campaign) and (
             _claim_code(campaign=campaign, code=normal, receipt=receipt, today=today) == 1
         )
-        row = (
-            AccessCode.objects.select_related("group", "representative__group")
-            .filter(campaign=campaign, code=normal)
-            .first()
+        # `code` is unique: no ORDER BY (which .first() would add).
+        row = next(
+            iter(
+                AccessCode.objects.select_related("group", "representative__group").filter(
+                    campaign=campaign, code=normal
+                )[:1]
+            ),
+            None,
         )
         if row is None:
             raise CodeRefused("unknown", "评议码不正确,请核对后重新输入")

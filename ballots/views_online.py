@@ -37,7 +37,7 @@ from ballots.codes import (
     codes_xlsx,
     normalise,
 )
-from ballots.forms_online import BallotForm, CodeForm, GenerateForm, ReasonForm
+from ballots.forms_online import BallotForm, BallotItems, CodeForm, GenerateForm, ReasonForm
 from ballots.models import AccessCode, CodeAttempt
 from ballots.representatives import composition
 from ballots.services import BallotError, CodeRefused, Layout, ballot_submit
@@ -73,8 +73,9 @@ def _key(slug: str) -> str:
 RECEIPT_COOKIE = "pingyi_receipt"
 
 
-def _with_receipt(response: HttpResponse, slug: str, number: str, on: dt.date,
-                  repeated: bool) -> HttpResponse:
+def _with_receipt(
+    response: HttpResponse, slug: str, number: str, on: dt.date, repeated: bool
+) -> HttpResponse:
     """Hand the receipt to the receipt page in a signed cookie rather than the session.
 
     A session row is stored server-side with a modification time; keeping the receipt (or the
@@ -194,16 +195,7 @@ def vote_enter(request: HttpRequest, slug: str | None = None) -> HttpResponse:
 
 
 def _ballot_form(campaign: Campaign, data: Any = None, initial: Any = None) -> BallotForm:
-    return BallotForm(
-        data,
-        initial=initial,
-        campaign=campaign,
-        units=list(
-            campaign.units.select_related("category").order_by("category__order", "order", "pk")
-        ),
-        dimensions=list(campaign.dimensions.order_by("order", "pk")),
-        options=list(campaign.options.order_by("order", "pk")),
-    )
+    return BallotForm(data, initial=initial, campaign=campaign, items=BallotItems.of(campaign))
 
 
 def _categories(form: BallotForm) -> list[dict[str, Any]]:
@@ -233,7 +225,7 @@ def _render_ballot(
             "form": form,
             "code": code,
             "categories": _categories(form),
-            "dimensions": list(campaign.dimensions.order_by("order", "pk")),
+            "dimensions": form.items.dimensions,
             "n_units": len(form.blocks),
         },
         status=status,
@@ -277,7 +269,12 @@ def vote_ballot(request: HttpRequest, slug: str) -> HttpResponse:
             code=code,
             answers=form.answers(),
             comments=form.comments(),
-            layout=Layout.of(campaign),
+            layout=Layout.build(
+                campaign,
+                (u.pk for u in form.items.units),
+                (d.pk for d in form.items.dimensions),
+                (o.pk for o in form.items.options),
+            ),
         )
     except CodeRefused as exc:
         if exc.reason in FAILURES:
@@ -409,7 +406,8 @@ def code_change(request: HttpRequest, slug: str, code_id: str, action: str) -> H
         else:
             new = code_reissue(code=code, user=request.user, reason=reason)
             messages.success(
-                request, _("已作废 %(old)s,补发新评议码 %(new)s。") % {"old": code.code, "new": new.code}
+                request,
+                _("已作废 %(old)s,补发新评议码 %(new)s。") % {"old": code.code, "new": new.code},
             )
     except CodeError as exc:
         messages.error(request, str(exc))
@@ -483,9 +481,7 @@ def code_attempts(request: HttpRequest, slug: str) -> HttpResponse:
             "latest": recent.order_by("-at")[:200],
             "limit": settings.PINGYI_CODE_ATTEMPTS_PER_WINDOW,
             "window_minutes": settings.PINGYI_CODE_WINDOW_SECONDS // 60,
-            "blocked": {
-                row["client"] for row in by_client if attempt_wait_minutes(row["client"])
-            },
+            "blocked": {row["client"] for row in by_client if attempt_wait_minutes(row["client"])},
         },
     )
 
