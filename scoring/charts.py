@@ -80,7 +80,9 @@ def rate_chart(table: Table, threshold: Fraction, title: str, threshold_label: s
         bars.append((COLOURS["key_rectification"] if rate < threshold else DEFAULT, y, w))
         body.append(
             f'<text x="{LABEL - 6}" y="{y + 11}" text-anchor="end">{escape(r.name)}</text>'
-            f'<text x="{LABEL + w + 4:.1f}" y="{y + 11}">{escape(fmt_percent(rate, 1))}</text>'
+            # The values in one column right of 100%, so the 重点整改 line never runs
+            # through a label (it did for units just under the line).
+            f'<text x="{LABEL + plot + 6:.1f}" y="{y + 11}">{escape(fmt_percent(rate, 1))}</text>'
         )
     body.insert(0, _bars(bars))
     x = LABEL + float(threshold * plot)

@@ -37,6 +37,17 @@ def test_bars_are_one_path_per_colour_with_every_label(results_campaign):  # noq
                 assert f">{r.name}</text>" in svg
 
 
+def test_rate_values_stand_clear_of_the_threshold_line(results_campaign):  # noqa: F811
+    """The 重点整改 line must not run through a value: they stand in one column right of 100%."""
+    _t, ctx = _tables(results_campaign)
+    for table in ctx["tables"]:
+        svg = str(table.rate_svg)
+        line_x = float(re.search(r'<line x1="([\d.]+)"', svg)[1])
+        xs = [float(x) for x in re.findall(r'<text x="([\d.]+)" y="[\d.]+">[\d.]+%</text>', svg)]
+        assert len(xs) == len(table.rows)
+        assert len(set(xs)) == 1 and xs[0] > line_x + 40
+
+
 def test_charts_go_into_the_pdf_as_images_of_the_same_svg(results_campaign):  # noqa: F811
     _t, ctx = _tables(results_campaign)
     svg = ctx["tables"][0].score_svg
