@@ -1,4 +1,4 @@
-"""Migration 0005 moves every vote row into its ballot's answers, losing none."""
+"""Migration 0005 moves every vote row into its ballot's answers, losing none, and back."""
 
 from __future__ import annotations
 
@@ -72,6 +72,16 @@ def test_votes_become_answers():
             )
             assert got == expected[b.serial]
         assert NewBallot.objects.filter(campaign_id=camp.pk).count() == 3
+
+        # And back: unapplying writes every answer out as its vote row again.
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(BEFORE)
+        back = executor.loader.project_state(BEFORE).apps
+        for b in back.get_model("ballots", "Ballot").objects.filter(campaign_id=camp.pk):
+            rows = back.get_model("ballots", "Vote").objects.filter(ballot_id=b.pk)
+            got = sorted(rows.values_list("unit_id", "dimension_id", "option_id", "kind"), key=repr)
+            assert got == expected[b.serial]
     finally:
         executor = MigrationExecutor(connection)
         executor.loader.build_graph()

@@ -50,6 +50,40 @@ def votes_to_answers(apps, schema_editor):
             ballot.save(update_fields=["answers"])
 
 
+def answers_to_votes(apps, schema_editor):
+    """The way back: one vote row per element, so unapplying loses nothing."""
+    import uuid
+
+    Campaign = apps.get_model("campaigns", "Campaign")
+    Ballot = apps.get_model("ballots", "Ballot")
+    Vote = apps.get_model("ballots", "Vote")
+    for campaign in Campaign.objects.filter(ballots__isnull=False).distinct():
+        units = sorted(campaign.units.values_list("id", flat=True))
+        dims = sorted(campaign.dimensions.values_list("id", flat=True)) or [None]
+        cells = sorted(((u, d) for u in units for d in dims), key=lambda c: (c[0], c[1] or 0))
+        options = sorted(campaign.options.values_list("id", flat=True))
+        votes = []
+        for ballot_id, answers in Ballot.objects.filter(campaign=campaign).values_list(
+            "id", "answers"
+        ):
+            for element in answers or []:
+                slot, code = divmod(element, CODES)
+                unit_id, dim_id = cells[slot]
+                kind = {0: "blank", 1: "spoiled"}.get(code, "option")
+                votes.append(
+                    Vote(
+                        id=uuid.uuid4(),
+                        ballot_id=ballot_id,
+                        campaign_id=campaign.pk,
+                        unit_id=unit_id,
+                        dimension_id=dim_id,
+                        option_id=options[code - 2] if kind == "option" else None,
+                        kind=kind,
+                    )
+                )
+        Vote.objects.bulk_create(votes, batch_size=5000)
+
+
 def add_check(apps, schema_editor):
     # The database refuses an array that does not hold the slots 0, 1, 2, ... in order: a
     # ballot cannot answer one cell twice or skip one. PostgreSQL only (SQLite cannot add a
@@ -84,7 +118,7 @@ class Migration(migrations.Migration):
             name="answers",
             field=ballots.fields.SmallIntArrayField(null=True, verbose_name="评价"),
         ),
-        migrations.RunPython(votes_to_answers, migrations.RunPython.noop),
+        migrations.RunPython(votes_to_answers, answers_to_votes),
         migrations.AlterField(
             model_name="ballot",
             name="answers",
