@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from campaigns.audit import audit, changed_fields, snapshot
 from campaigns.forms import CloneCampaignForm, PresetCampaignForm, UnitImportForm
 from campaigns.models import (
+    MAX_RATING_OPTIONS,
     AuditLog,
     BackgroundJob,
     Campaign,
@@ -117,6 +118,10 @@ class RatingOptionFormSet(LockedWhenBallotsFormSet):
         ]
         if len(kept) < 2:
             raise ValidationError(_("评价等次至少需要两项。"))
+        if len(kept) > MAX_RATING_OPTIONS:
+            raise ValidationError(
+                _("评价等次最多 %(n)d 项。") % {"n": MAX_RATING_OPTIONS}
+            )
         labels = [f.cleaned_data["label"] for f in kept]
         if len(set(labels)) != len(labels):
             raise ValidationError(_("评价等次名称不能重复。"))

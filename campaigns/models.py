@@ -149,6 +149,11 @@ class Campaign(models.Model):
             )
 
 
+# A ballot stores each answer in 4 bits beside 2 reserved codes (ballots/answers.py). Real
+# scales have 3 to 5 levels.
+MAX_RATING_OPTIONS = 14
+
+
 class RatingOption(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="options")
     order = models.PositiveSmallIntegerField(_("顺序"), default=0)

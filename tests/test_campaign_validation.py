@@ -32,6 +32,24 @@ def test_fewer_than_two_options_refused(post, qianren):
     assert qianren.options.count() == 4
 
 
+def test_more_options_than_a_ballot_can_store_refused(post, qianren):
+    extra = {"options-TOTAL_FORMS": "15"}
+    for i in range(4, 15):
+        extra |= {
+            f"options-{i}-campaign": str(qianren.pk),
+            f"options-{i}-order": str(i),
+            f"options-{i}-label": f"等次{i}",
+            f"options-{i}-weight": "0",
+        }
+    response = post(**extra)
+    assert "评价等次最多 14 项" in response.content.decode()
+    assert qianren.options.count() == 4
+    del extra["options-14-label"], extra["options-14-order"], extra["options-14-weight"]
+    extra["options-TOTAL_FORMS"] = "14"
+    assert post(**extra).status_code == 302
+    assert qianren.options.count() == 14
+
+
 def test_negative_quota_refused(post, qianren):
     response = post(**{"categories-0-winners": "-2"})
     assert response.status_code == 200
