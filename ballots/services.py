@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import transaction
 
-from ballots.answers import KIND_BLANK, KIND_OPTION, KIND_SPOILED, Storage
+from ballots.answers import KIND_BLANK, KIND_OPTION, KIND_SPOILED, LayoutError, Storage
 from ballots.models import AccessCode, Ballot, Comment, ImportBatch
 from ballots.validity import own_validity, refresh_serial_validity
 from campaigns.audit import audit
@@ -84,11 +84,15 @@ class Layout:
         dims = list(dimension_ids) or [None]
         cells = tuple((u, d) for u in unit_ids for d in dims)
         options = frozenset(option_ids)
+        try:
+            storage = Storage.build(cells, options)
+        except LayoutError as exc:
+            raise BallotError(str(exc)) from exc
         return cls(
             cells=cells,
             option_ids=options,
             blank_means_id=campaign.blank_means_id,
-            storage=Storage.build(cells, options),
+            storage=storage,
         )
 
 

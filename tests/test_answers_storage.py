@@ -117,3 +117,13 @@ def test_the_tally_refuses_answers_that_do_not_add_up(camp):
     Ballot.objects.filter(pk=ballot.pk).update(answers=ballot.answers[:-1])
     with pytest.raises(TallyIntegrityError):
         tally_campaign(camp)
+
+
+def test_a_campaign_too_big_to_store_refuses_ballots_with_a_message(camp, monkeypatch):
+    import ballots.answers
+    from ballots.services import BallotError
+
+    monkeypatch.setattr(ballots.answers, "MAX_SLOTS", 2)  # the campaign has 3 units
+    with pytest.raises(BallotError, match="最多 2 项"):
+        ballot_create(campaign=camp, source="online", answers=[])
+    assert not Ballot.objects.exists()
