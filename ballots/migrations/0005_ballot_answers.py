@@ -23,16 +23,21 @@ $$;
 """
 
 
+def _encoding(campaign):
+    """(cells, option ids) of a campaign in id order: the slots and option codes."""
+    units = sorted(campaign.units.values_list("id", flat=True))
+    dims = sorted(campaign.dimensions.values_list("id", flat=True)) or [None]
+    cells = sorted(((u, d) for u in units for d in dims), key=lambda c: (c[0], c[1] or 0))
+    return cells, sorted(campaign.options.values_list("id", flat=True))
+
+
 def votes_to_answers(apps, schema_editor):
     Campaign = apps.get_model("campaigns", "Campaign")
     Ballot = apps.get_model("ballots", "Ballot")
     Vote = apps.get_model("ballots", "Vote")
     for campaign in Campaign.objects.filter(ballots__isnull=False).distinct():
-        units = sorted(campaign.units.values_list("id", flat=True))
-        dims = sorted(campaign.dimensions.values_list("id", flat=True)) or [None]
-        cells = sorted(((u, d) for u in units for d in dims), key=lambda c: (c[0], c[1] or 0))
+        cells, options = _encoding(campaign)
         slot_of = {cell: i for i, cell in enumerate(cells)}
-        options = sorted(campaign.options.values_list("id", flat=True))
         code_of = {oid: 2 + i for i, oid in enumerate(options)}
         by_ballot: dict = defaultdict(dict)
         rows = Vote.objects.filter(campaign=campaign).values_list(
@@ -58,10 +63,7 @@ def answers_to_votes(apps, schema_editor):
     Ballot = apps.get_model("ballots", "Ballot")
     Vote = apps.get_model("ballots", "Vote")
     for campaign in Campaign.objects.filter(ballots__isnull=False).distinct():
-        units = sorted(campaign.units.values_list("id", flat=True))
-        dims = sorted(campaign.dimensions.values_list("id", flat=True)) or [None]
-        cells = sorted(((u, d) for u in units for d in dims), key=lambda c: (c[0], c[1] or 0))
-        options = sorted(campaign.options.values_list("id", flat=True))
+        cells, options = _encoding(campaign)
         votes = []
         for ballot_id, answers in Ballot.objects.filter(campaign=campaign).values_list(
             "id", "answers"
