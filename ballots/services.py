@@ -12,13 +12,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from ballots.answers import KIND_BLANK, KIND_OPTION, KIND_SPOILED, LayoutError, Storage
 from ballots.models import AccessCode, Ballot, Comment, ImportBatch
 from ballots.validity import own_validity, refresh_serial_validity
 from campaigns.audit import audit
-from campaigns.models import Campaign, RepresentativeGroup
+from campaigns.models import Campaign, Representative, RepresentativeGroup
 
 
 class BallotError(Exception):
@@ -128,6 +128,25 @@ def read_answers(layout: Layout, answers: Iterable[Answer]) -> Reading:
     return Reading(is_blank=not marked, votes=tuple(rows))
 
 
+def _insert(obj: Ballot) -> Ballot:
+    """INSERT one new ballot as Django's save() would, minus the query building: during a
+    vote in a hall this runs hundreds of times a second, and building the INSERT cost more
+    than running it. Same columns, same conversions (`pre_save` sets the day of
+    `received_on`); the database's constraints check it as for any other write."""
+    fields = Ballot._meta.concrete_fields
+    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {Ballot._meta.db_table} ({columns}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))})",
+            values,
+        )
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj
+
+
 def ballot_create(
     *,
     campaign: Campaign,
@@ -136,6 +155,7 @@ def ballot_create(
     serial: str = "",
     channel: str = "",
     group: RepresentativeGroup | None = None,
+    group_id: int | None = None,
     district: str = "",
     comments: Mapping[int | None, str] | None = None,
     batch: ImportBatch | None = None,
@@ -161,19 +181,21 @@ def ballot_create(
     # No savepoint: if anything below fails, the caller's whole transaction (e.g. the code
     # being claimed) must fail with it anyway.
     with transaction.atomic(savepoint=False):
-        ballot = Ballot.objects.create(
-            campaign=campaign,
-            source=source,
-            serial=serial,
-            channel=channel,
-            group=group,
-            district=district,
-            status=status,
-            invalid_reason=reason,
-            is_blank=reading.is_blank,
-            batch=batch,
-            access_code=access_code,
-            answers=stored,
+        ballot = _insert(
+            Ballot(
+                campaign=campaign,
+                source=source,
+                serial=serial,
+                channel=channel,
+                group_id=group.pk if group is not None else group_id,
+                district=district,
+                status=status,
+                invalid_reason=reason,
+                is_blank=reading.is_blank,
+                batch=batch,
+                access_code=access_code,
+                answers=stored,
+            )
         )
         texts = [(u, t.strip()) for u, t in (comments or {}).items() if t and t.strip()]
         Comment.objects.bulk_create(
@@ -243,7 +265,6 @@ def ballot_restore(*, ballot: Ballot, reason: str, user: Any) -> Ballot:
 # sit with the code that needs them so the module's earlier part stays as it was.
 import datetime as _dt  # noqa: E402
 
-from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from ballots.codes import new_receipt, normalise  # noqa: E402
@@ -288,14 +309,35 @@ def _campaign_is_open(campaign: Campaign) -> bool:
     return campaign_status_for_write(campaign) == Campaign.Status.OPEN
 
 
-def _claim_code(*, campaign: Campaign, code: str, receipt: str, today: _dt.date) -> int:
-    """The conditional write that makes a code single-use: rows changed, 1 or 0.
+def _claim_code(
+    *, campaign: Campaign, code: str, receipt: str, today: _dt.date
+) -> tuple[Any, int | None, int | None] | None:
+    """The conditional write that makes a code single-use: (id, group id, representative id)
+    of the code it claimed, or None when it claimed nothing.
 
     Concurrent submitters of one code queue on the row lock; once the winner commits, the
-    others' WHERE status='active' no longer matches and they change nothing."""
-    return AccessCode.objects.filter(
-        campaign=campaign, code=code, status=AccessCode.Status.ACTIVE
-    ).update(status=AccessCode.Status.USED, used_on=today, receipt=receipt)
+    others' WHERE status='active' no longer matches and they change nothing. RETURNING saves
+    reading the code back on the busiest path (PostgreSQL, and SQLite since 3.35)."""
+    table = AccessCode._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {table} SET status = %s, used_on = %s, receipt = %s "
+            "WHERE campaign_id = %s AND code = %s AND status = %s "
+            "RETURNING id, group_id, representative_id",
+            [
+                AccessCode.Status.USED,
+                today,
+                receipt,
+                campaign.pk,
+                code,
+                AccessCode.Status.ACTIVE,
+            ],
+        )
+        row = cur.fetchone()
+    if row is None:
+        return None
+    code_id, group_id, rep_id = row
+    return AccessCode._meta.pk.to_python(code_id), group_id, rep_id
 
 
 def ballot_submit(
@@ -324,9 +366,31 @@ def ballot_submit(
             raise BallotError(f"单位不属于本次评议:{unit_id}")
     receipt, today = new_receipt(), timezone.localdate()
     with transaction.atomic():
-        claimed = _campaign_is_open(campaign) and (
-            _claim_code(campaign=campaign, code=normal, receipt=receipt, today=today) == 1
+        claimed = (
+            _claim_code(campaign=campaign, code=normal, receipt=receipt, today=today)
+            if _campaign_is_open(campaign)
+            else None
         )
+        if claimed is not None and campaign.anonymous:
+            # The common case, kept to the fewest queries: hundreds of voters submit at once.
+            _code_id, group_id, rep_id = claimed
+            district = ""
+            if rep_id is not None:
+                rep_group, district = Representative.objects.values_list(
+                    "group_id", "district"
+                ).get(pk=rep_id)
+                group_id = group_id or rep_group
+            ballot_create(
+                campaign=campaign,
+                source=Ballot.Source.ONLINE,
+                answers=answers,
+                channel=channel,
+                group_id=group_id,
+                district=district or "",
+                comments=comments,
+                layout=layout,
+            )
+            return Receipt(number=receipt, on=today)
         # `code` is unique: no ORDER BY (which .first() would add).
         row = next(
             iter(
@@ -338,7 +402,7 @@ def ballot_submit(
         )
         if row is None:
             raise CodeRefused("unknown", "评议码不正确,请核对后重新输入")
-        if not claimed:
+        if claimed is None:
             if row.status == AccessCode.Status.USED:
                 return Receipt(number=row.receipt, on=row.used_on or today, repeated=True)
             if row.status == AccessCode.Status.REVOKED:
@@ -353,7 +417,7 @@ def ballot_submit(
             group=row.group or (rep.group if rep else None),
             district=rep.district if rep else "",
             comments=comments,
-            access_code=None if campaign.anonymous else row,
+            access_code=row,
             layout=layout,
         )
     return Receipt(number=receipt, on=today)
