@@ -311,9 +311,9 @@ def _campaign_is_open(campaign: Campaign) -> bool:
 
 def _claim_code(
     *, campaign: Campaign, code: str, receipt: str, today: _dt.date
-) -> tuple[Any, int | None, int | None] | None:
-    """The conditional write that makes a code single-use: (id, group id, representative id)
-    of the code it claimed, or None when it claimed nothing.
+) -> tuple[int | None, int | None] | None:
+    """The conditional write that makes a code single-use: (group id, representative id) of
+    the code it claimed, or None when it claimed nothing.
 
     Concurrent submitters of one code queue on the row lock; once the winner commits, the
     others' WHERE status='active' no longer matches and they change nothing. RETURNING saves
@@ -323,7 +323,7 @@ def _claim_code(
         cur.execute(
             f"UPDATE {table} SET status = %s, used_on = %s, receipt = %s "
             "WHERE campaign_id = %s AND code = %s AND status = %s "
-            "RETURNING id, group_id, representative_id",
+            "RETURNING group_id, representative_id",
             [
                 AccessCode.Status.USED,
                 today,
@@ -336,8 +336,7 @@ def _claim_code(
         row = cur.fetchone()
     if row is None:
         return None
-    code_id, group_id, rep_id = row
-    return AccessCode._meta.pk.to_python(code_id), group_id, rep_id
+    return row[0], row[1]
 
 
 def ballot_submit(
@@ -373,7 +372,7 @@ def ballot_submit(
         )
         if claimed is not None and campaign.anonymous:
             # The common case, kept to the fewest queries: hundreds of voters submit at once.
-            _code_id, group_id, rep_id = claimed
+            group_id, rep_id = claimed
             district = ""
             if rep_id is not None:
                 rep_group, district = Representative.objects.values_list(
