@@ -154,3 +154,38 @@ def test_no_table_without_paper(camp):
     from ballots.paper import reconciliation_table
 
     assert reconciliation_table(camp) is None
+
+
+def test_sql_counts_place_every_serial_as_ranges_find_does(camp, office):
+    """The reconciliation counts in SQL (_paper_counts); each awkward serial must land in the
+    range that Ranges.find gives it in Python: leading zeros, the edges of ranges, gaps,
+    letters, full-width digits, zero, and more digits than any range holds."""
+    from ballots.paper import Ranges, _paper_counts
+
+    range_create(campaign=camp, first=1, last=50, user=office)
+    range_create(campaign=camp, first=100, last=199, width=3, user=office)
+    range_create(campaign=camp, first=1000, last=1000, user=office)
+    serials = [
+        "1", "000050", "51", "99", "0100", "199", "200", "999", "1000", "001000", "1001",
+        "0", "000", "A12", "12A", "１２", "0000000000000000000000000012",
+        "99999999999999999999", "4294967296", " 7", "7.0", "-3",
+    ]  # fmt: skip
+    unit = camp.units.first().pk
+    option = camp.options.first().pk
+    for serial in serials:
+        ballot_create(
+            campaign=camp, source="paper", serial=serial, answers=[Answer(unit, None, option)]
+        )
+    ranges = Ranges(camp)
+    expected: dict[int | None, int] = {}
+    for serial in serials:
+        found = ranges.find(serial)
+        key = found.pk if found is not None else None
+        expected[key] = expected.get(key, 0) + 1
+    counted: dict[int | None, int] = {}
+    for range_id, *_rest, n in _paper_counts(camp):
+        counted[range_id] = counted.get(range_id, 0) + n
+    assert counted == expected
+    assert sum(counted.values()) == len(serials)
+    # and the edges did land inside: 1, 50 and 12 behind 26 zeros; 100 and 199; 1000 twice
+    assert [counted[r.pk] for r in ranges.ranges] == [3, 2, 2]
