@@ -1,16 +1,23 @@
 """What makes the ranking PDF quick to print (issue 7: ≤ 1 s for 66 units) without changing
 what it shows: charts with one path per colour, drawn as images; ranking tables with fixed
-column widths worked out from their contents; the plain tally, with no breakdowns."""
+column widths worked out from their contents; the plain tally, with no breakdowns; and
+WeasyPrint with a lighter user-agent stylesheet, the collector paused, one-run SVG text."""
 
 from __future__ import annotations
 
 import base64
+import gc
+import importlib
 import re
+import shutil
+import subprocess
 from fractions import Fraction
+
+import pytest
 
 from scoring import charts
 from scoring.presentation import context
-from scoring.reports import needs_breakdowns
+from scoring.reports import needs_breakdowns, weasy
 from scoring.reports.pdf import chart_image, kv_width, ranking_columns, text_em
 from scoring.tally import tally_campaign
 from tests.results_fixtures import results_campaign  # noqa: F401
@@ -84,3 +91,79 @@ def test_label_tables_are_at_least_110mm_and_at_most_the_page():
 def test_only_the_workbook_asks_for_breakdowns():
     assert needs_breakdowns("xlsx")
     assert not needs_breakdowns("pdf") and not needs_breakdowns("feedback")
+
+
+def _pages_png(pdf: bytes, tmp_path, name: str) -> list:
+    from PIL import Image
+
+    path = tmp_path / f"{name}.pdf"
+    path.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "100", "-png", str(path), str(tmp_path / name)], check=True)
+    return [Image.open(p).convert("L") for p in sorted(tmp_path.glob(f"{name}-*.png"))]
+
+
+@pytest.mark.skipif(not shutil.which("pdftoppm"), reason="needs poppler-utils (scripts/setup.sh)")
+def test_quicker_weasyprint_prints_the_same_pages(results_campaign, tmp_path, monkeypatch):  # noqa: F811
+    """The lighter user-agent stylesheet, the paused collector and one-run SVG text change
+    how fast the report prints, not what it shows: the report's HTML printed by stock
+    WeasyPrint and by html_to_pdf gives the same pages. One-run labels may differ from
+    character-by-character ones by kerning inside a label, a few pixels, never a shifted or
+    missing label (the unit names are right-aligned: a lost text-anchor moves every one)."""
+    from PIL import ImageChops
+    from weasyprint import HTML
+
+    from scoring.reports import pdf
+
+    html: list[str] = []
+    monkeypatch.setattr(pdf, "html_to_pdf", lambda h: html.append(h) or b"")
+    pdf.ranking_pdf(tally_campaign(results_campaign), comments=True)
+    monkeypatch.undo()
+    ours = _pages_png(weasy.html_to_pdf(html[0]), tmp_path, "ours")
+    assert weasy.svg_text_in_one_run()  # in place for WeasyPrint 70
+
+    svg = importlib.import_module("weasyprint.svg")
+    stock = importlib.import_module("weasyprint.svg.text").text
+    monkeypatch.setattr(svg, "text", stock)
+    for tag in ("a", "text", "textPath", "tspan"):
+        monkeypatch.setitem(svg.TAGS, tag, stock)
+    theirs = _pages_png(HTML(string=html[0]).write_pdf(), tmp_path, "stock")
+
+    assert len(ours) == len(theirs) >= 3
+    for a, b in zip(ours, theirs, strict=True):
+        assert a.size == b.size
+        diff = ImageChops.difference(a, b).point(lambda v: 255 if v > 64 else 0)
+        assert diff.histogram()[255] <= 20, "pages differ beyond kerning"
+
+
+def test_lighter_stylesheet_drops_pseudo_elements_of_every_element():
+    from weasyprint import html as ua
+
+    css = weasy.lighter_ua_css(ua.UA)
+    lines = css.splitlines()
+    assert not any(line.startswith(("::marker", "::footnote", "::note")) for line in lines)
+    assert any(line.startswith("li::marker {") for line in lines)
+    assert "@counter-style" not in css  # WeasyPrint's own counter styles stay in use
+    # everything else is kept as it is
+    kept = [line for line in ua.UA.splitlines() if not line.startswith(("::", "@counter"))]
+    ours = [line for line in lines if not line.startswith("li::marker")]
+    assert "\n".join(ours).strip() == "\n".join(kept).strip()
+
+
+def test_collector_pause_nests_and_restores():
+    assert gc.isenabled()
+    with weasy.cyclic_gc_paused():
+        assert not gc.isenabled()
+        with weasy.cyclic_gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), weasy.cyclic_gc_paused():
+        raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with weasy.cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from scoring import charts
 from scoring.presentation import FlagList, Table, context
+from scoring.reports.weasy import html_to_pdf
 from scoring.tally import CampaignTally
 
 # Page geometry of templates/scoring/pdf.css: A4 less 14 mm margins, 9.5 pt text.
@@ -28,11 +29,7 @@ KV_MIN_MM = 110
 
 
 def _html_to_pdf(html: str) -> bytes:
-    # Imported here: WeasyPrint loads Pango at import, which pages and commands that never
-    # print should not pay for.
-    from weasyprint import HTML
-
-    return HTML(string=html).write_pdf()
+    return html_to_pdf(html)
 
 
 def text_em(text: str, scale: float = 1.0) -> float:
