@@ -72,6 +72,17 @@ def database_from_url(url: str) -> dict[str, object]:
             "PORT": str(parsed.port or ""),
             "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
             "TEST": {"NAME": env_str("TEST_DATABASE_NAME", None)},
+            # Prepared statements: only the submission's two (ballots/sql.py), which ask for
+            # it; Django's own queries are bound on the client and never prepared, and a
+            # threshold nothing reaches keeps psycopg from preparing any other on its own
+            # (Django's default, None, would refuse those two as well). Both find rows by
+            # unique keys, so one generic plan serves every run: planning them anew was half
+            # their time in the database. (Behind a transaction-mode pooler that cannot keep
+            # prepared statements, set DB_PREPARED=0.)
+            "OPTIONS": {
+                "prepare_threshold": 1_000_000_000 if env_bool("DB_PREPARED", True) else None,
+                "options": "-c plan_cache_mode=force_generic_plan",
+            },
         }
     raise ImproperlyConfigured(f"DATABASE_URL scheme {parsed.scheme!r} is not supported")
 

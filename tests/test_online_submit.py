@@ -4,7 +4,7 @@ only, the named/anonymous difference, and the deterministic check-then-write int
 from __future__ import annotations
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from ballots import services
 from ballots.codes import ALPHABET, codes_unnamed
@@ -196,6 +196,81 @@ def test_check_then_write_interleaving_still_gives_one_ballot(camp, monkeypatch)
         return original(**kw)
 
     monkeypatch.setattr(services, "_claim_code", paused)
+    # The transaction's path: the one-statement path (PostgreSQL) has no gap between check
+    # and write; as when it finds nothing to claim, it writes nothing and hands over.
+    monkeypatch.setattr(services, "_submit_in_one_statement", lambda **kw: False)
     first = ballot_submit(campaign=camp, code=code.code, answers=all_satisfied(camp))
     assert first.repeated and first.number == interleaved[0].number
     assert Ballot.objects.filter(campaign=camp).count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement path is PG's")
+def test_one_statement_submission_hands_over_when_it_writes_nothing(camp, monkeypatch):
+    """Anonymous, no comments, PostgreSQL: one statement claims the code and writes the
+    ballot. When a second submission of the code commits first, the statement writes nothing
+    (the code is no longer active) and the transaction's path answers with the stored
+    receipt: one ballot, whatever the order. Its answers, read once by the statement, are
+    still whole for the path after it."""
+    code = one_code(camp)
+    original = services._submit_in_one_statement
+    calls: list[bool] = []
+    interleaved: list[services.Receipt] = []
+
+    def racing(**kw):
+        if not calls:
+            calls.append(True)
+            interleaved.append(
+                ballot_submit(campaign=camp, code=code.code, answers=all_satisfied(camp))
+            )
+        wrote = original(**kw)
+        calls.append(wrote)
+        return wrote
+
+    monkeypatch.setattr(services, "_submit_in_one_statement", racing)
+    first = ballot_submit(
+        campaign=camp,
+        code=code.code,
+        answers=iter(all_satisfied(camp)),  # read only once
+    )
+    assert calls == [True, True, False]  # the racer wrote; the first's statement did not
+    assert first.repeated and first.number == interleaved[0].number
+    ballot = Ballot.objects.get(campaign=camp)
+    assert AccessCode.objects.get(pk=code.pk).receipt == first.number
+    assert len(ballot.answers) == camp.units.count() and ballot.access_code_id is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement path is PG's")
+def test_one_statement_path_writes_what_the_transaction_writes(camp, monkeypatch):
+    """The same submission through both paths gives the same ballot row, column by column
+    (but its id), and the same code row (but its receipt)."""
+    group = camp.groups.get(name="服务对象")
+    rep = Representative.objects.create(campaign=camp, group=group, name="王五", district="北区")
+    a = AccessCode.objects.create(campaign=camp, code="ABCD-EFGH-JKMN-PQR2", representative=rep)
+    b = AccessCode.objects.create(campaign=camp, code="ABCD-EFGH-JKMN-PQR3", representative=rep)
+    answers = all_satisfied(camp)[1:]  # one unit left blank
+    ballot_submit(campaign=camp, code=a.code, answers=answers, channel="大厅")
+    monkeypatch.setattr(services, "_submit_in_one_statement", lambda **kw: False)
+    ballot_submit(campaign=camp, code=b.code, answers=answers, channel="大厅")
+    one, other = Ballot.objects.filter(campaign=camp).values()
+    one.pop("id"), other.pop("id")
+    assert one == other
+    assert one["district"] == "北区" and one["group_id"] == group.pk
+    assert one["channel"] == "大厅" and one["access_code_id"] is None
+    codes = list(AccessCode.objects.filter(pk__in=[a.pk, b.pk]).values("status", "used_on"))
+    assert codes[0] == codes[1] and codes[0]["status"] == "used"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement path is PG's")
+def test_one_statement_refuses_a_value_too_long_for_its_column_and_writes_nothing(camp):
+    """The statement inserts through SELECT, where an explicit cast would cut a long text to
+    its column; text goes uncast, so it is refused as by any INSERT, and the code with it."""
+    from django.db import DataError
+
+    code = one_code(camp)
+    with pytest.raises(DataError), transaction.atomic():
+        ballot_submit(
+            campaign=camp, code=code.code, answers=all_satisfied(camp), channel="渠" * 101
+        )
+    assert not Ballot.objects.filter(campaign=camp).exists()
+    code.refresh_from_db()
+    assert code.status == "active" and code.receipt == ""

@@ -95,6 +95,23 @@ def test_200_simultaneous_submissions_of_one_code_make_one_ballot(
     assert [len(b.answers) for b in Ballot.objects.filter(campaign=camp)] == [3] * rounds
 
 
+def _paths(monkeypatch, second: str) -> None:
+    """The thread named "first" takes the transaction's path (it can be paused inside it);
+    the others take `second`: the transaction's path too, or the one-statement path that
+    anonymous submissions take on PostgreSQL (services._submit_in_one_statement)."""
+    original = services._submit_in_one_statement
+
+    def chosen(**kw: Any) -> bool:
+        if threading.current_thread().name == "first" or second == "transaction":
+            return False  # as when it finds nothing to claim: writes nothing, hands over
+        return original(**kw)
+
+    monkeypatch.setattr(services, "_submit_in_one_statement", chosen)
+
+
+PATHS = pytest.mark.parametrize("second", ["transaction", "one statement"])
+
+
 def _backend_pid() -> int:
     connection.ensure_connection()
     return connection.connection.info.backend_pid
@@ -115,10 +132,12 @@ def _wait_until_blocked(pid: int) -> None:
     raise AssertionError("the second submitter never waited for the code's row lock")
 
 
+@PATHS
 def test_second_submitter_waits_for_the_first_and_gets_its_receipt(pg, campaign_factory,
-                                                                   monkeypatch):
+                                                                   monkeypatch, second):
     """Pause the first submitter after its conditional update, before its ballot is written:
     the second one's update waits on the row lock, then changes nothing."""
+    _paths(monkeypatch, second)
     camp = open_campaign(campaign_factory)
     code = one_code(camp)
     paused, release = threading.Event(), threading.Event()
@@ -162,10 +181,14 @@ def test_second_submitter_waits_for_the_first_and_gets_its_receipt(pg, campaign_
     assert Ballot.objects.filter(campaign=camp).count() == 1
 
 
-def test_check_passed_in_both_then_write_still_one_ballot(pg, campaign_factory, monkeypatch):
+@PATHS
+def test_check_passed_in_both_then_write_still_one_ballot(
+    pg, campaign_factory, monkeypatch, second
+):
     """Pause the first submitter between its check (the code reads as active) and its write;
     meanwhile a second submitter commits a ballot with the same code. When the first resumes,
     the database refuses it a second ballot: its conditional update matches no row."""
+    _paths(monkeypatch, second)
     camp = open_campaign(campaign_factory)
     code = one_code(camp)
     checked, release = threading.Event(), threading.Event()
@@ -203,3 +226,54 @@ def test_check_passed_in_both_then_write_still_one_ballot(pg, campaign_factory, 
     assert isinstance(out["first"], Receipt) and out["first"].repeated
     assert out["first"].number == out["second"].number
     assert Ballot.objects.filter(campaign=camp).count() == 1
+
+
+def test_closing_waits_for_no_one_statement_and_it_writes_nothing_after(pg, campaign_factory):
+    """A submission's one statement reads the campaign row FOR SHARE: while the office is
+    closing the campaign (its transaction holds the row FOR UPDATE) the statement waits;
+    once the close commits it finds the campaign closed, claims nothing, writes nothing, and
+    the voter is told the campaign is not open. The code stays usable."""
+    from campaigns.models import Campaign
+
+    camp = open_campaign(campaign_factory)
+    code = one_code(camp)
+    locked, release = threading.Event(), threading.Event()
+    out: dict[str, Any] = {}
+
+    def close() -> None:
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                Campaign.objects.select_for_update().get(pk=camp.pk)
+                Campaign.objects.filter(pk=camp.pk).update(status=Campaign.Status.CLOSED)
+                locked.set()
+                assert release.wait(WAIT)
+        finally:
+            connections.close_all()
+
+    def vote() -> None:
+        try:
+            out["pid"] = _backend_pid()
+            out["vote"] = ballot_submit(campaign=camp, code=code.code, answers=all_satisfied(camp))
+        except BaseException as exc:
+            out["vote"] = exc
+        finally:
+            connections.close_all()
+
+    closer = threading.Thread(target=close, name="closer")
+    closer.start()
+    assert locked.wait(WAIT)
+    voter = threading.Thread(target=vote, name="voter")
+    voter.start()
+    while "pid" not in out:
+        voter.join(0.01)
+    _wait_until_blocked(out["pid"])
+    assert "vote" not in out  # waiting for the close
+    release.set()
+    closer.join(WAIT)
+    voter.join(WAIT)
+    assert isinstance(out["vote"], services.CodeRefused) and out["vote"].reason == "closed"
+    assert not Ballot.objects.filter(campaign=camp).exists()
+    code.refresh_from_db()
+    assert code.status == "active" and code.receipt == ""
