@@ -265,31 +265,43 @@ def attempt_record(*, client: str, campaign: Campaign | None, reason: str) -> No
     CodeAttempt.objects.create(client=client[:64], campaign=campaign, reason=reason[:20])
 
 
-def attempt_wait_minutes(client: str) -> int:
-    """0 if `client` may try a code now, else the whole minutes until it may."""
+def recent_attempts_sql(client: str) -> tuple[str, list[Any]]:
+    """A query counting `client`'s wrong codes in the window, up to the limit: as a scalar
+    subquery, so the ballot page can ask it in the same round trip as its other reads."""
+    limit = settings.PINGYI_CODE_ATTEMPTS_PER_WINDOW
+    since = timezone.now() - dt.timedelta(seconds=settings.PINGYI_CODE_WINDOW_SECONDS)
+    return (
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM {CodeAttempt._meta.db_table} "
+        "WHERE client = %s AND at > %s LIMIT %s) recent",
+        [client[:64], since, limit],
+    )
+
+
+def attempt_wait_minutes(client: str, *, recent: int | None = None) -> int:
+    """0 if `client` may try a code now, else the whole minutes until it may. `recent`: the
+    count of `recent_attempts_sql`, when the caller has asked it already."""
     limit = settings.PINGYI_CODE_ATTEMPTS_PER_WINDOW
     window = settings.PINGYI_CODE_WINDOW_SECONDS
     now = timezone.now()
     since = now - dt.timedelta(seconds=window)
     # Every online submission asks this, and nearly always the answer is 0: a plain count
     # first (building the ORM query cost more than running it), the times only when needed.
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT COUNT(*) FROM (SELECT 1 FROM {CodeAttempt._meta.db_table} "
-            "WHERE client = %s AND at > %s LIMIT %s) recent",
-            [client[:64], since, limit],
-        )
-        if cur.fetchone()[0] < limit:
-            return 0
-    recent = list(
+    if recent is None:
+        sql, params = recent_attempts_sql(client)
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            recent = cur.fetchone()[0]
+    if recent < limit:
+        return 0
+    times = list(
         CodeAttempt.objects.filter(client=client[:64], at__gt=since)
         .order_by("-at")
         .values_list("at", flat=True)[:limit]
     )
-    if len(recent) < limit:
+    if len(times) < limit:
         return 0
     # The limit lifts when the oldest of the last `limit` failures leaves the window.
-    free_at = recent[-1] + dt.timedelta(seconds=window)
+    free_at = times[-1] + dt.timedelta(seconds=window)
     return max(1, math.ceil((free_at - now).total_seconds() / 60))
 
 

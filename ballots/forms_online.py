@@ -3,6 +3,7 @@ values (a normalised code; `Answer`s and a comments mapping), never raw POST str
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,15 +107,30 @@ class BallotItems:
                 [campaign.pk, campaign.pk],
             )
             named = cur.fetchall()
+        return cls.from_rows(
+            rows,
+            [(pk, name) for kind, pk, name, _o in named if kind == 0],
+            [(pk, label) for kind, pk, label, _o in named if kind == 1],
+        )
+
+    @classmethod
+    def from_rows(
+        cls,
+        units: Iterable[Sequence[Any]],
+        dimensions: Iterable[Sequence[Any]],
+        options: Iterable[Sequence[Any]],
+    ) -> BallotItems:
+        """From (id, name, category id, category name) per unit and (id, name) per dimension
+        and option, each in ballot order."""
         categories: dict[int, Named] = {}
-        units = []
-        for pk, name, cat_id, cat_name in rows:
+        listed = []
+        for pk, name, cat_id, cat_name in units:
             category = categories.setdefault(cat_id, Named(cat_id, cat_name))
-            units.append(BallotUnit(pk, name, category))
+            listed.append(BallotUnit(pk, name, category))
         return cls(
-            units=units,
-            dimensions=[Named(pk, name) for kind, pk, name, _o in named if kind == 0],
-            options=[BallotOption(pk, label) for kind, pk, label, _o in named if kind == 1],
+            units=listed,
+            dimensions=[Named(pk, name) for pk, name in dimensions],
+            options=[BallotOption(pk, label) for pk, label in options],
         )
 
 

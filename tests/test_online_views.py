@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.http import Http404
 from django.urls import reverse
 
 from ballots.models import AccessCode, Ballot, CodeAttempt, Comment
@@ -116,7 +117,9 @@ def test_limit_uses_the_proxys_forwarded_address_only_behind_the_local_proxy(
     )
     assert CodeAttempt.objects.filter(client="5.6.7.8").count() == 1
     r = client.post(
-        enter_url, {"code": "AAAA-AAAA-AAAA-AAAA"}, REMOTE_ADDR="5.6.7.8",
+        enter_url,
+        {"code": "AAAA-AAAA-AAAA-AAAA"},
+        REMOTE_ADDR="5.6.7.8",
         HTTP_X_FORWARDED_FOR="10.10.10.10",
     )
     assert r.status_code == 429
@@ -131,13 +134,13 @@ def test_ballot_page_groups_units_and_explains_the_scale(client, camp):
     code = one_code(camp)
     enter(client, camp, code.code)
     page = client.get(reverse("vote_ballot", args=[camp.slug])).content.decode()
-    assert page.count("<fieldset class=\"category\">") == 1
+    assert page.count('<fieldset class="category">') == 1
     assert '<legend class="category-name">地方管理部门类</legend>' in page
     for label in ("满意", "基本满意", "不满意", "弃权"):
         assert f"<span>{label}</span>" in page
     assert camp.scale_explanation and camp.scale_explanation.split(";")[0] in page
     assert "匿名评议" in page and "记名评议" not in page
-    assert page.count("<details class=\"comment\"") == 3
+    assert page.count('<details class="comment"') == 3
     assert 'name="general"' in page
     # Nothing loaded from elsewhere. (Not `"cdn" not in page`: the page carries random
     # tokens and the code itself, which can spell "cdn" by chance; that failed once.)
@@ -228,7 +231,9 @@ def test_blanks_need_confirmation_and_then_count_as_abstention(client, camp):
 def test_an_empty_ballot_is_not_submitted(client, camp):
     code = one_code(camp)
     enter(client, camp, code.code)
-    r = client.post(reverse("vote_ballot", args=[camp.slug]), {"code": code.code, "blanks_ok": "on"})
+    r = client.post(
+        reverse("vote_ballot", args=[camp.slug]), {"code": code.code, "blanks_ok": "on"}
+    )
     assert r.status_code == 200 and "您还没有评价任何单位" in r.content.decode()
     assert not Ballot.objects.exists()
 
@@ -273,3 +278,42 @@ def test_closing_while_the_page_is_open_refuses_the_ballot(client, camp):
     assert r.status_code == 302
     assert "未开放" in client.get(r.url).content.decode()
     assert not Ballot.objects.exists() and not CodeAttempt.objects.exists()
+
+
+def test_one_round_trip_reads_what_the_separate_reads_read(campaign_factory):
+    """The submission reads the campaign, its ballot's lists and the client's recent wrong
+    codes in one query on PostgreSQL (views_online._ballot_reads); it must give what the
+    separate reads give (the ORM's campaign, BallotItems.of, attempt_wait_minutes' count),
+    with orders that are not id orders, dimensions, a second campaign, and other clients."""
+    from django.db.models import F
+
+    from ballots import views_online
+    from ballots.forms_online import BallotItems
+    from campaigns.models import CampaignUnit, Dimension, Unit
+
+    camp = open_campaign(campaign_factory, units=["乙二", "乙一"])
+    last = camp.categories.order_by("order").last()
+    CampaignUnit.objects.create(
+        campaign=camp, category=last, name="甲一", order=0, unit=Unit.objects.create(name="甲一")
+    )
+    other = open_campaign(campaign_factory, units=["丁一"])
+    # categories, units, options: orders that run against their ids
+    for related in (camp.categories, camp.units, camp.options):
+        related.update(order=100 - F("order"))
+    Dimension.objects.create(campaign=camp, name="工作效率", order=2)
+    Dimension.objects.create(campaign=camp, name="服务态度", order=1)
+    for client, n in (("10.0.0.7", 3), ("10.0.0.8", 1)):
+        for _ in range(n):
+            CodeAttempt.objects.create(client=client, campaign=camp, reason="unknown")
+
+    campaign, items, recent = views_online._ballot_reads(camp.slug, "10.0.0.7")
+    fresh = Campaign.objects.get(pk=camp.pk)
+    fields = [f.attname for f in Campaign._meta.concrete_fields]
+    assert [getattr(campaign, f) for f in fields] == [getattr(fresh, f) for f in fields]
+    assert items == BallotItems.of(fresh)
+    assert [d.name for d in items.dimensions] == ["服务态度", "工作效率"]
+    assert len(items.units) == 3 and len(items.options) == fresh.options.count()
+    assert recent == 3
+    assert views_online._ballot_reads(other.slug, "10.0.0.9")[2] == 0
+    with pytest.raises(Http404):
+        views_online._ballot_reads("no-such-campaign", "10.0.0.7")
