@@ -110,6 +110,9 @@ def measure(env: dict[str, str], runs: int, pg: bool, wanted: Any, run: Any, Row
                 str(workers),
                 "--log-level",
                 "warning",
+                # As README's deployment: the app (and its URLconf, evalsite/wsgi.py) is
+                # loaded once before the workers fork, so no worker loads it under load.
+                "--preload",
             ],
             cwd=ROOT,
             env=env,
