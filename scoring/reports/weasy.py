@@ -8,7 +8,10 @@ Three things, each measured on the 66-unit ranking PDF (bench/NOTES.md):
 - `svg_text_in_one_run`: an SVG <text> with one position laid out and drawn as one run of
   text, as a browser does, where WeasyPrint 70 lays out and draws it one character at a time.
 
-Pages come out the same, pixel for pixel (tests/test_report_pdf_speed.py renders both ways).
+Pages come out the same (tests/test_report_pdf_speed.py renders both ways and compares the
+pixels): only the kerning inside a label may move a glyph by a fraction of a point, as a
+whole run is shaped together. The SVG change is process-wide once in place, so the ballots'
+and code slips' PDFs made later in the same process get it too; none of them has SVG text.
 """
 
 from __future__ import annotations
