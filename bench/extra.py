@@ -15,8 +15,8 @@ from bench.timing import timed as _timed
 
 
 def fig_report_pdf(run: int) -> dict[str, Any]:
-    """The ranking PDF of 66 units (tally with breakdowns + HTML + WeasyPrint), no comment
-    annex: the report a leader downloads first."""
+    """The ranking PDF of 66 units (tally, reconciliation and composition tables, HTML,
+    WeasyPrint), no comment annex: the report a leader downloads first."""
     from campaigns.models import Campaign
     from scoring.reports import build_report
 
