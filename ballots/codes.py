@@ -277,6 +277,14 @@ def recent_attempts_sql(client: str) -> tuple[str, list[Any]]:
     )
 
 
+def recent_attempts(client: str) -> int:
+    """`client`'s wrong codes in the window, counted up to the limit (recent_attempts_sql)."""
+    sql, params = recent_attempts_sql(client)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchone()[0]
+
+
 def attempt_wait_minutes(client: str, *, recent: int | None = None) -> int:
     """0 if `client` may try a code now, else the whole minutes until it may. `recent`: the
     count of `recent_attempts_sql`, when the caller has asked it already."""
@@ -287,10 +295,7 @@ def attempt_wait_minutes(client: str, *, recent: int | None = None) -> int:
     # Every online submission asks this, and nearly always the answer is 0: a plain count
     # first (building the ORM query cost more than running it), the times only when needed.
     if recent is None:
-        sql, params = recent_attempts_sql(client)
-        with connection.cursor() as cur:
-            cur.execute(sql, params)
-            recent = cur.fetchone()[0]
+        recent = recent_attempts(client)
     if recent < limit:
         return 0
     times = list(

@@ -40,6 +40,7 @@ from ballots.codes import (
     codes_unnamed,
     codes_xlsx,
     normalise,
+    recent_attempts,
     recent_attempts_sql,
 )
 from ballots.forms_online import (
@@ -254,11 +255,7 @@ def _ballot_reads(slug: str, client: str) -> tuple[Campaign, BallotItems, int]:
     SQLite uses (tests/test_online_views.py holds the two to the same answers)."""
     if connection.vendor != "postgresql":
         campaign = _campaign_by_slug(slug)
-        sql, params = recent_attempts_sql(client)
-        with connection.cursor() as cur:
-            cur.execute(sql, params)
-            recent = cur.fetchone()[0]
-        return campaign, BallotItems.of(campaign), recent
+        return campaign, BallotItems.of(campaign), recent_attempts(client)
     attempts, attempt_params = recent_attempts_sql(client)
     sql = _ballot_reads_sql(attempts)
     row = fetchone_prepared(sql, [*attempt_params, slug])
