@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
+from bench.timing import calibration_seconds
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -113,6 +115,7 @@ def main() -> None:
     reset_database(url, env)
     want = set(args.only) if args.only else None
     rows: list[Row] = []
+    speed_before = calibration_seconds()
 
     def wanted(name: str) -> bool:
         return want is None or name in want
@@ -195,6 +198,18 @@ def main() -> None:
     from bench import extra  # figures that need the web stack (online, reports, keying)
 
     rows += extra.measure(env, args.runs, pg, wanted, run, Row)
+    speed_after = calibration_seconds()
+    rows.append(
+        Row(
+            "机器速度参照(固定的纯 Python 计算)",
+            "开始 / 结束时",
+            f"{fmt_s(speed_before)} / {fmt_s(speed_after)}",
+            "",
+            "无(参照)",
+            None,
+            "与 Pingyi 代码无关;两次测量相比,先看此行",
+        )
+    )
 
     print_table(rows)
     if args.write:
