@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import random
+import statistics
 import time
 from typing import Any
 
@@ -23,9 +26,6 @@ def calibration_seconds(runs: int = 5) -> float:
     (BENCHMARKS.md), so a figure alone cannot say whether code or machine changed. The same
     work timed at the start and the end of each run says how fast the machine was then:
     figures from two runs compare after dividing by it."""
-    import json
-    import random
-    import statistics
 
     def work() -> None:
         rng = random.Random(7)  # seeded: the same work every time
