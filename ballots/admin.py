@@ -1,3 +1,5 @@
-"""Admin registrations of the ballots app, split by capability so each stays small."""
+"""Admin registrations of ballot collection, one module per way in."""
 
-from ballots import admin_imports, admin_online, admin_paper  # noqa: F401
+from ballots.intake import admin as intake_admin  # noqa: F401
+from ballots.online import admin as online_admin  # noqa: F401
+from ballots.paper import admin as paper_admin  # noqa: F401

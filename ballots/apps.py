@@ -6,3 +6,10 @@ class BallotsConfig(AppConfig):
     name = "ballots"
     verbose_name = _("选票")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from ballots import receivers
+        from campaigns.signals import status_changed, status_checks
+
+        status_checks.connect(receivers.paper_blocks_close, dispatch_uid="pingyi-paper-close")
+        status_changed.connect(receivers.scrub_after_close, dispatch_uid="pingyi-scrub-close")

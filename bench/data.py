@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 
-from campaigns.demo_data import CHANNELS, UNITS_000
+from demo.data import CHANNELS, UNITS_000
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 GROUPS = ("服务对象", "党政干部", "各界代表")

@@ -86,9 +86,10 @@ def fig_keyed_entry(run: int) -> dict[str, Any]:
 
     from django.contrib.auth.models import Group, User
 
-    from ballots.paper import entry_key, range_create
+    from ballots.paper.keying import entry_key
+    from ballots.paper.ranges import range_create
     from campaigns.models import Campaign
-    from campaigns.roles import CLERK
+    from core.roles import CLERK
 
     campaign = Campaign.objects.get(slug="bench-import-1")
     clerks = []

@@ -13,7 +13,7 @@ from bench.timing import timed as _timed
 
 def import_xlsx(run: int) -> dict[str, Any]:
     """import_ballots of 11,436 keyed ballots × 66 units (one run per process)."""
-    from ballots.imports import ballots_import
+    from ballots.intake.imports import ballots_import
 
     path = data.ballots_xlsx()
     campaign = data.make_campaign(f"bench-import-{run}")

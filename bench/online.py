@@ -24,7 +24,7 @@ BURST = 200
 
 def fig_online_setup(run: int) -> dict[str, Any]:
     """Setup (not a figure): an open 66-unit campaign and its unnamed codes."""
-    from ballots.codes import codes_unnamed
+    from ballots.online.codes import codes_unnamed
     from campaigns.models import Campaign
 
     slug = f"bench-online-{run}"

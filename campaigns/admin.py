@@ -19,12 +19,9 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from campaigns.audit import audit, changed_fields, snapshot
 from campaigns.forms import CloneCampaignForm, PresetCampaignForm, UnitImportForm
 from campaigns.models import (
     MAX_RATING_OPTIONS,
-    AuditLog,
-    BackgroundJob,
     Campaign,
     CampaignUnit,
     Category,
@@ -42,7 +39,8 @@ from campaigns.services import (
     units_import,
     units_parse,
 )
-from campaigns.spreadsheets import SpreadsheetError
+from core.audit import audit, changed_fields, snapshot
+from core.spreadsheets import SpreadsheetError
 
 admin.site.site_header = gettext_lazy("Pingyi 评议 · 管理后台")
 admin.site.site_title = gettext_lazy("Pingyi 评议")
@@ -384,33 +382,3 @@ class UnitAdmin(AuditedAdmin):
             if old not in names:
                 obj.former_names = "\n".join([*names, old])
         super().save_model(request, obj, form, change)
-
-
-@admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
-    list_display = ("at", "username", "campaign_slug", "action", "object_repr", "reason")
-    list_filter = ("action", "campaign_slug")
-    search_fields = ("username", "object_repr", "reason", "action")
-    date_hierarchy = "at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(BackgroundJob)
-class BackgroundJobAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "kind", "campaign", "status", "done", "total", "message")
-    list_filter = ("status", "kind")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-

@@ -8,11 +8,10 @@ class CampaignsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_delete
 
-        from campaigns.roles import ensure_roles
+        from campaigns.models import Campaign
+        from campaigns.signals import delete_jobs_of_campaign
 
-        # After every app's migrate, not only this one's: the permissions of apps listed after
-        # campaigns (ballots, scoring) are created by their own post_migrate, and the roles
-        # must get them on the very first migrate of a fresh database. Idempotent and cheap.
-        post_migrate.connect(ensure_roles, dispatch_uid="pingyi-ensure-roles")
+        # Background jobs name their campaign by id (core knows no campaign): they go with it.
+        post_delete.connect(delete_jobs_of_campaign, sender=Campaign, dispatch_uid="pingyi-jobs")

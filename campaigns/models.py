@@ -5,9 +5,7 @@ Field semantics follow ../shared/spec/scoring.md; the comments here say why a fi
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -135,10 +133,8 @@ class Campaign(models.Model):
         return f"{self.name} ({self.year})"
 
     def has_ballots(self) -> bool:
-        # Imported lazily: configuration must not depend on ballots at import time.
-        from ballots.models import Ballot
-
-        return Ballot.objects.filter(campaign=self).exists()
+        # Through the reverse relation: configuration never imports the ballots app.
+        return self.ballots.exists()  # type: ignore[attr-defined]  # reverse of Ballot.campaign
 
     def assert_configurable(self) -> None:
         """Refuse changes to what was voted on once a ballot exists."""
@@ -346,7 +342,7 @@ class Representative(models.Model):
     phone = models.CharField(_("手机"), max_length=30, blank=True)
     is_new = models.BooleanField(_("新聘"), default=False)
     batch = models.ForeignKey(
-        "ballots.ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
@@ -358,91 +354,41 @@ class Representative(models.Model):
         return self.name
 
 
-class AuditLogQuerySet(models.QuerySet["AuditLog"]):
-    def update(self, **kwargs: Any) -> int:
-        raise PermissionError("The audit log is append-only")
+class ImportBatch(models.Model):
+    """One imported file. A batch is undone as a whole; the same content cannot be imported
+    twice into a campaign while an earlier batch of it stands."""
 
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise PermissionError("The audit log is append-only")
+    class Kind(models.TextChoices):
+        UNITS = "units", _("被评单位")
+        BALLOTS = "ballots", _("选票")
+        REPRESENTATIVES = "representatives", _("评议代表")
 
-
-class AuditLog(models.Model):
-    """Append-only: who, when, what, before and after. Rows are never updated or deleted."""
-
-    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    # Kept as text so the entry still says who it was after the account is removed.
-    username = models.CharField(_("用户"), max_length=150, blank=True)
-    campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
-    )
-    campaign_slug = models.CharField(_("活动"), max_length=80, blank=True)
-    action = models.CharField(_("操作"), max_length=50, db_index=True)
-    object_type = models.CharField(_("对象类型"), max_length=100, blank=True)
-    object_id = models.CharField(_("对象"), max_length=100, blank=True)
-    object_repr = models.CharField(_("对象名称"), max_length=300, blank=True)
-    before = models.JSONField(_("修改前"), null=True, blank=True)
-    after = models.JSONField(_("修改后"), null=True, blank=True)
-    reason = models.TextField(_("原因"), blank=True)
-
-    objects = AuditLogQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("审计日志")
-        verbose_name_plural = _("审计日志")
-        ordering = ["-at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_repr}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise PermissionError("The audit log is append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise PermissionError("The audit log is append-only")
-
-
-class BackgroundJob(models.Model):
-    """Progress of long work (big imports, long PDFs) run by the task worker, polled by pages."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("排队中")
-        RUNNING = "running", _("进行中")
-        DONE = "done", _("已完成")
-        FAILED = "failed", _("失败")
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(_("类型"), max_length=50)
-    campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
-    )
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="batches")
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    filename = models.CharField(_("文件名"), max_length=255)
+    sha256 = models.CharField(_("内容摘要"), max_length=64)
+    rows = models.PositiveIntegerField(_("行数"), default=0)
+    summary = models.JSONField(_("摘要"), default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    done = models.PositiveIntegerField(default=0)
-    total = models.PositiveIntegerField(default=0)
-    message = models.TextField(blank=True)
-    result_file = models.FileField(upload_to="jobs/%Y/%m/", blank=True)
-    result_name = models.CharField(max_length=200, blank=True)
-    params = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
+    undone_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
-        verbose_name = _("后台任务")
-        verbose_name_plural = _("后台任务")
+        verbose_name = _("导入批次")
+        verbose_name_plural = _("导入批次")
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "kind", "sha256"],
+                condition=Q(undone_at__isnull=True),
+                name="batch_same_content_once",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.status}"
-
-    @property
-    def percent(self) -> int:
-        if self.status == self.Status.DONE:
-            return 100
-        return int(self.done * 100 / self.total) if self.total else 0
+        return f"{self.filename} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -10,20 +10,22 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from campaigns.audit import audit, snapshot
 from campaigns.models import (
     Campaign,
     CampaignUnit,
     Category,
     Dimension,
     GradeBand,
+    ImportBatch,
     Phase,
     RatingOption,
     RepresentativeGroup,
     Unit,
 )
 from campaigns.presets import PRESETS
-from campaigns.spreadsheets import (
+from campaigns.signals import status_changed, status_checks
+from core.audit import audit, snapshot
+from core.spreadsheets import (
     CellError,
     SpreadsheetError,
     cell_text,
@@ -386,8 +388,6 @@ def _registry_lookup(names: list[str]) -> dict[str, Unit]:
 @transaction.atomic
 def units_import(*, campaign: Campaign, plan: UnitImportPlan, user: Any = None) -> dict[str, int]:
     """Apply a checked plan: all of it or (on any error) nothing."""
-    from ballots.models import ImportBatch
-
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     campaign.assert_configurable()
     earlier = ImportBatch.objects.filter(
@@ -509,13 +509,10 @@ def status_change_problems(campaign: Campaign, new_status: str) -> list[str]:
         problems.append(_("还没有被评单位,不能开始评议"))
     if new_status == Campaign.Status.DRAFT and campaign.has_ballots():
         problems.append(_("已有选票,不能退回草稿"))
-    if new_status == Campaign.Status.CLOSED and old == Campaign.Status.OPEN:
-        try:
-            from ballots.paper import close_blockers
-        except ImportError:  # paper entry not installed: nothing can block
-            close_blockers = None  # type: ignore[assignment]
-        if close_blockers is not None:
-            problems += close_blockers(campaign)
+    for _receiver, found in status_checks.send(
+        sender=Campaign, campaign=campaign, old=old, new=new_status
+    ):
+        problems += found
     return problems
 
 
@@ -533,10 +530,6 @@ def campaign_set_status(*, campaign: Campaign, status: str, user: Any = None) ->
     audit(
         user=user, action="campaign.status", obj=campaign, before=before, after=snapshot(campaign)
     )
-    if status == Campaign.Status.CLOSED and campaign.anonymous:
-        # Voting is over: rewrite the used codes so PostgreSQL's transaction ids no longer pair
-        # a code with its ballot (ballots/codes.py).
-        from ballots.codes import codes_scrub_traces
-
-        codes_scrub_traces(campaign=campaign, user=user)
+    status_changed.send(sender=Campaign, campaign=campaign, old=before["status"], new=status,
+                        user=user)
     return campaign

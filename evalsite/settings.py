@@ -113,9 +113,13 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_tasks",
     "django_tasks_db",
+    # Layers, lowest first: each app imports only the ones above it in this list
+    # (tests/test_layers.py).
+    "core",
     "campaigns",
     "ballots",
     "scoring",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -7,10 +7,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("core.urls")),
     path("", include("campaigns.urls")),
-    path("", include("ballots.urls_online")),
-    path("", include("ballots.urls_paper")),
-    path("", include("ballots.urls_imports")),
+    path("", include("ballots.online.urls")),
+    path("", include("ballots.paper.urls")),
+    path("", include("ballots.intake.urls")),
     path("", include("scoring.urls")),
 ]
 if settings.DEBUG:

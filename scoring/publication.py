@@ -9,9 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns.audit import audit
 from campaigns.models import Campaign
 from campaigns.services import campaign_set_status
+from core.audit import audit
 from scoring.engine import json_number
 from scoring.models import Publication
 from scoring.tally import CampaignTally, tally_campaign, tally_fingerprint, tally_json

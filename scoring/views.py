@@ -16,9 +16,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from ballots.models import Ballot, Comment
-from campaigns.jobs import job_start
 from campaigns.models import Campaign
-from campaigns.permissions import perm_required
+from core.jobs import job_start
+from core.permissions import perm_required
 from scoring import charts
 from scoring.models import Publication
 from scoring.presentation import FLAG_LABELS, context, fmt_number, fmt_percent, ordered_flags

@@ -29,35 +29,35 @@ def make_user(username: str, role: str | None, *, staff: bool = False):
 
 @pytest.fixture
 def office(db):
-    from campaigns.roles import OFFICE
+    from core.roles import OFFICE
 
     return make_user("office", OFFICE, staff=True)
 
 
 @pytest.fixture
 def clerk(db):
-    from campaigns.roles import CLERK
+    from core.roles import CLERK
 
     return make_user("clerk", CLERK)
 
 
 @pytest.fixture
 def clerk2(db):
-    from campaigns.roles import CLERK
+    from core.roles import CLERK
 
     return make_user("clerk2", CLERK)
 
 
 @pytest.fixture
 def leader(db):
-    from campaigns.roles import LEADER
+    from core.roles import LEADER
 
     return make_user("leader", LEADER)
 
 
 @pytest.fixture
 def auditor(db):
-    from campaigns.roles import AUDITOR
+    from core.roles import AUDITOR
 
     return make_user("auditor", AUDITOR, staff=True)
 

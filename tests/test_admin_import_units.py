@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from campaigns.models import AuditLog, CampaignUnit
+from campaigns.models import CampaignUnit
+from core.models import AuditLog
 from tests.helpers import xlsx_bytes
 
 HEADER = ("类别", "单位", "垂直管理", "一票否决")

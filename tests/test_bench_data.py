@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from ballots.imports import ballots_import
+from ballots.intake.imports import ballots_import
 from bench import data, figures
 from scoring.tally import tally_campaign
 

@@ -5,8 +5,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from campaigns.models import AuditLog, Campaign, CampaignUnit, GradeBand, Unit
+from campaigns.models import Campaign, CampaignUnit, GradeBand, Unit
 from campaigns.services import campaign_clone_for_next_year
+from core.models import AuditLog
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def test_clone_copies_configuration_and_links_previous(configured, office):
     assert [p.name for p in new.phases.all()] == [p.name for p in configured.phases.all()]
     assert list(new.grade_bands.values_list("minimum", "label")) == [(Decimal(90), "优秀")]
     entry = AuditLog.objects.get(action="campaign.clone")
-    assert entry.username == "office" and entry.campaign == new
+    assert entry.username == "office" and entry.campaign_id == new.pk
 
 
 def test_clone_through_admin(client, office, configured):

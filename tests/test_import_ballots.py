@@ -12,11 +12,12 @@ from contextlib import redirect_stdout
 import pytest
 from django.core.management import CommandError, call_command
 
-from ballots.imports import ballots_import, batch_undo
+from ballots.intake.imports import ballots_import, batch_undo
 from ballots.models import Ballot, ImportBatch
 from ballots.services import Answer, Layout, ballot_create, read_answers
-from campaigns.models import AuditLog, CampaignUnit, RepresentativeGroup, Unit
-from campaigns.spreadsheets import SpreadsheetError
+from campaigns.models import CampaignUnit, RepresentativeGroup, Unit
+from core.models import AuditLog
+from core.spreadsheets import SpreadsheetError
 from tests.helpers import add_units, xlsx_file
 
 UNITS = ("甲局", "乙局", "丙局")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from campaigns.jobs import job_finish_file, job_start
-from campaigns.models import BackgroundJob
+from core.jobs import job_finish_file, job_start
+from core.models import BackgroundJob
 
 
 def sample_handler(job, progress):

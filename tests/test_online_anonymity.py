@@ -11,9 +11,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, models
 
-from ballots.codes import codes_unnamed
 from ballots.models import AccessCode, Ballot, CodeAttempt, Comment
-from ballots.services import ballot_submit
+from ballots.online.codes import codes_unnamed
+from ballots.online.submit import ballot_submit
 from campaigns.models import Representative
 from tests.test_online_submit import all_satisfied, open_campaign
 

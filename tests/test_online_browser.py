@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from ballots.models import AccessCode, Ballot, Comment
-from campaigns.demo_data import UNITS_000
 from campaigns.models import Campaign, CampaignUnit, Unit
+from demo.data import UNITS_000
 from tests.helpers import votes_of
 from tests.test_online_submit import one_code, open_campaign
 

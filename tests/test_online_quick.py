@@ -9,7 +9,7 @@ import random
 import pytest
 from django.http import QueryDict
 
-from ballots.forms_online import BallotForm, BallotItems, field_name, quick_ballot
+from ballots.online.forms import BallotForm, BallotItems, field_name, quick_ballot
 from campaigns.models import Dimension
 from tests.test_online_submit import open_campaign
 

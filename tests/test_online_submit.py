@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from ballots import services
-from ballots.codes import ALPHABET, codes_unnamed
 from ballots.models import AccessCode, Ballot, Comment
-from ballots.services import Answer, BallotError, CodeRefused, ballot_submit
+from ballots.online import submit as services
+from ballots.online.codes import ALPHABET, codes_unnamed
+from ballots.online.submit import CodeRefused, ballot_submit
+from ballots.services import Answer, BallotError
 from campaigns.models import Campaign, CampaignUnit, Representative, Unit
 
 

@@ -287,8 +287,8 @@ def test_one_round_trip_reads_what_the_separate_reads_read(campaign_factory):
     with orders that are not id orders, dimensions, a second campaign, and other clients."""
     from django.db.models import F
 
-    from ballots import views_online
-    from ballots.forms_online import BallotItems
+    from ballots.online import views as views_online
+    from ballots.online.forms import BallotItems
     from campaigns.models import CampaignUnit, Dimension, Unit
 
     camp = open_campaign(campaign_factory, units=["乙二", "乙一"])

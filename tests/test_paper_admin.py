@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from ballots.models import Ballot
 from ballots.services import Answer, ballot_create
-from campaigns.models import AuditLog, CampaignUnit, Category, Unit
+from campaigns.models import CampaignUnit, Category, Unit
+from core.models import AuditLog
 
 
 @pytest.fixture(autouse=True)
@@ -16,7 +17,7 @@ def _roles_again(db):
     """Run the role set-up once more, as a second `migrate` would: on a fresh database
     campaigns' post_migrate runs before the ballots app's permissions exist, so the roles
     miss them (reported; campaigns/apps.py is not this feature's file)."""
-    from campaigns.roles import ensure_roles
+    from core.roles import ensure_roles
 
     ensure_roles()
 

@@ -14,10 +14,10 @@ from django.test import Client
 from django.urls import reverse
 
 from ballots.models import Ballot, KeyedEntry
-from ballots.paper import range_create
-from campaigns.demo_data import UNITS_000
+from ballots.paper.ranges import range_create
 from campaigns.models import Campaign, CampaignUnit, Category, Unit
 from campaigns.services import campaign_set_status
+from demo.data import UNITS_000
 from scoring.tally import tally_campaign
 
 CHROMIUM = "/usr/bin/chromium"
@@ -171,7 +171,7 @@ def test_screens_at_phone_width_and_a_refused_serial(browser, live_server, camp6
 
 
 def test_supervisor_pages_fit_a_phone(browser, live_server, camp66, office, clerk, clerk2):
-    from ballots.paper import entry_key
+    from ballots.paper.keying import entry_key
 
     keys = KEYS.replace(" ", "0")
     entry_key(campaign=camp66, clerk=clerk, serial="7", keys=keys)

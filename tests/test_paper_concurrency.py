@@ -10,7 +10,8 @@ import pytest
 from django.db import connection
 
 from ballots.models import Ballot, KeyedEntry
-from ballots.paper import entry_key, range_create
+from ballots.paper.keying import entry_key
+from ballots.paper.ranges import range_create
 from campaigns.models import Campaign, CampaignUnit, Category, Unit
 from campaigns.services import campaign_set_status
 

@@ -9,16 +9,13 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from ballots.models import Ballot, KeyedEntry
-from ballots.paper import (
-    PaperError,
-    close_blockers,
-    dispute_resolve,
-    entry_discard,
-    entry_key,
-    range_create,
-)
-from campaigns.models import AuditLog, Campaign
+from ballots.paper.cells import PaperError
+from ballots.paper.disputes import close_blockers, dispute_resolve, entry_discard
+from ballots.paper.keying import entry_key
+from ballots.paper.ranges import range_create
+from campaigns.models import Campaign
 from campaigns.services import campaign_set_status
+from core.models import AuditLog
 from tests.helpers import add_units, votes_of
 
 UNITS = ("甲局", "乙局", "丙行")

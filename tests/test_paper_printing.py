@@ -11,9 +11,10 @@ import pytest
 from django.urls import reverse
 
 from ballots.models import PrintedRange
-from ballots.printing import ballots_pdf
-from campaigns.demo_data import UNITS_000
-from campaigns.models import AuditLog, BackgroundJob, CampaignUnit, Category, Unit
+from ballots.paper.printing import ballots_pdf
+from campaigns.models import CampaignUnit, Category, Unit
+from core.models import AuditLog, BackgroundJob
+from demo.data import UNITS_000
 
 needs_poppler = pytest.mark.skipif(
     not (shutil.which("pdftoppm") and shutil.which("pdftotext") and shutil.which("zbarimg")),

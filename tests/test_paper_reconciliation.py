@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from ballots.imports import ballots_import
+from ballots.intake.imports import ballots_import
 from ballots.models import Ballot
-from ballots.paper import dispute_resolve, entry_key, range_create, reconciliation
+from ballots.paper.disputes import dispute_resolve
+from ballots.paper.keying import entry_key
+from ballots.paper.ranges import range_create
+from ballots.paper.reconciliation import reconciliation
 from ballots.services import Answer, ballot_create, ballot_invalidate
 from campaigns.models import Campaign
 from campaigns.services import campaign_set_status
@@ -132,7 +135,7 @@ def test_empty_campaign_reconciles_to_zero(camp):
 
 
 def test_table_for_the_reports(filled):
-    from ballots.paper import reconciliation_table
+    from ballots.paper.reconciliation import reconciliation_table
 
     table = reconciliation_table(filled)
     assert table["header"][:4] == ["编号段", "发放", "回收", "仅录一遍"]
@@ -151,7 +154,7 @@ def test_table_for_the_reports(filled):
 
 
 def test_no_table_without_paper(camp):
-    from ballots.paper import reconciliation_table
+    from ballots.paper.reconciliation import reconciliation_table
 
     assert reconciliation_table(camp) is None
 
@@ -160,7 +163,8 @@ def test_sql_counts_place_every_serial_as_ranges_find_does(camp, office):
     """The reconciliation counts in SQL (_paper_counts); each awkward serial must land in the
     range that Ranges.find gives it in Python: leading zeros, the edges of ranges, gaps,
     letters, full-width digits, zero, and more digits than any range holds."""
-    from ballots.paper import Ranges, _paper_counts
+    from ballots.paper.ranges import Ranges
+    from ballots.paper.reconciliation import _paper_counts
 
     range_create(campaign=camp, first=1, last=50, user=office)
     range_create(campaign=camp, first=100, last=199, width=3, user=office)

@@ -11,9 +11,11 @@ from django.test import Client
 from django.urls import reverse
 
 from ballots.models import Ballot, KeyedEntry
-from ballots.paper import entry_key, range_create
-from campaigns.models import AuditLog, Campaign
+from ballots.paper.keying import entry_key
+from ballots.paper.ranges import range_create
+from campaigns.models import Campaign
 from campaigns.services import campaign_set_status
+from core.models import AuditLog
 from tests.helpers import add_units
 
 UNITS = ("甲局", "乙局", "<b>丙行</b>")

@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from ballots.models import Ballot
 from ballots.services import ballot_invalidate
-from campaigns.models import AuditLog, Campaign
+from campaigns.models import Campaign
+from core.models import AuditLog
 from scoring.models import Publication
 from tests.results_fixtures import results_campaign, tally_data  # noqa: F401
 

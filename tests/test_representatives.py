@@ -11,8 +11,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from ballots.models import ImportBatch
-from ballots.representatives import composition
-from campaigns.models import AuditLog, Representative
+from campaigns.models import Representative
+from campaigns.representatives import composition
+from core.models import AuditLog
 from tests.helpers import xlsx_bytes, xlsx_file
 
 HEADER = ("姓名", "代表类别", "片区", "单位及职务", "手机", "新聘")

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
-from ballots import services
 from ballots.models import AccessCode, Ballot
-from ballots.services import Layout, Receipt, ballot_submit
+from ballots.online import submit as services
+from ballots.online.submit import Receipt, ballot_submit
+from ballots.services import Layout
 from tests.test_online_submit import all_satisfied, one_code, open_campaign
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

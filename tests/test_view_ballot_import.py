@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from ballots.models import Ballot, ImportBatch
-from campaigns.models import AuditLog, BackgroundJob
+from core.models import AuditLog, BackgroundJob
 from tests.helpers import add_units, xlsx_bytes
 
 UNITS = ("甲局", "乙局")

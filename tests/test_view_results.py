@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 
 from ballots.models import Ballot
-from campaigns.models import BackgroundJob, CampaignUnit
+from campaigns.models import CampaignUnit
+from core.models import BackgroundJob
 from tests.results_fixtures import results_campaign, tally_data  # noqa: F401
 
 
@@ -76,7 +77,7 @@ def test_leader_downloads_a_report_through_a_job(client, leader, results_campaig
 
     assert body[:2] == b"PK" and "评议结果.xlsx" in unquote(download["Content-Disposition"])
     # Another leader cannot fetch someone else's report by its id.
-    from campaigns.roles import LEADER
+    from core.roles import LEADER
     from tests.conftest import make_user
 
     client.force_login(make_user("leader2", LEADER))

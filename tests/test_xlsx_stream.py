@@ -9,7 +9,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from campaigns import xlsx_stream as xs
+from core import xlsx_stream as xs
 from tests.conftest import GOLDEN
 
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from campaigns.jobs import Progress, job_finish_file
 from campaigns.models import Campaign
+from core.jobs import Progress, job_finish_file
 from scoring.presentation import fmt_percent
 from scoring.tally import CampaignTally, tally_campaign
 
@@ -37,18 +37,18 @@ def entry_mode(campaign: Campaign) -> str:
 
 
 def paper_table(campaign: Campaign) -> dict[str, Any] | None:
-    """The reconciliation of paper (from ballots.paper) as a header and rows, if available."""
+    """The reconciliation of paper (from ballots.paper.keying) as a header and rows, if available."""
     try:
-        from ballots.paper import reconciliation_table
+        from ballots.paper.reconciliation import reconciliation_table
     except ImportError:
         return None
     return reconciliation_table(campaign)
 
 
 def composition_table(campaign: Campaign) -> dict[str, Any] | None:
-    """The representatives' composition check (ballots.representatives) as a header, rows and
+    """The representatives' composition check (campaigns.representatives) as a header, rows and
     warnings; None when the campaign has no representatives on record."""
-    from ballots.representatives import composition
+    from campaigns.representatives import composition
 
     comp = composition(campaign)
     if not comp.total:
@@ -131,7 +131,7 @@ def build_report(
 
 def run_report_job(job: Any, progress: Progress) -> None:
     """Background job behind the download buttons (params: format, comments, units)."""
-    campaign = job.campaign
+    campaign = Campaign.objects.get(pk=job.campaign_id)
     params = job.params
     progress(0, 3, _("正在计票"))
     t = tally_campaign(campaign, breakdowns=needs_breakdowns(params["format"]))

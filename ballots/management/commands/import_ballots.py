@@ -7,10 +7,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ballots.imports import ballots_import, ballots_parse, batch_undo
+from ballots.intake.imports import ballots_import, ballots_parse, batch_undo
 from ballots.models import ImportBatch
 from campaigns.models import Campaign
-from campaigns.spreadsheets import SpreadsheetError
+from core.spreadsheets import SpreadsheetError
 
 
 class Command(BaseCommand):

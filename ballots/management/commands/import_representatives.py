@@ -7,9 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ballots.representatives import composition, representatives_import, representatives_parse
 from campaigns.models import Campaign
-from campaigns.spreadsheets import SpreadsheetError
+from campaigns.representatives import composition, representatives_import, representatives_parse
+from core.spreadsheets import SpreadsheetError
 
 
 class Command(BaseCommand):

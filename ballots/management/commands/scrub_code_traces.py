@@ -1,5 +1,5 @@
 """manage.py scrub_code_traces SLUG [--vacuum]: end the transaction-id link between used codes
-and ballots of an anonymous campaign (see ballots.codes.codes_scrub_traces)."""
+and ballots of an anonymous campaign (see ballots.online.codes.codes_scrub_traces)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from ballots.codes import codes_scrub_traces
+from ballots.online.codes import codes_scrub_traces
 from campaigns.models import Campaign
 
 

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from campaigns.models import Campaign
 from campaigns.services import units_import, units_parse
-from campaigns.spreadsheets import SpreadsheetError
+from core.spreadsheets import SpreadsheetError
 
 
 class Command(BaseCommand):

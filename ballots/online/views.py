@@ -1,0 +1,615 @@
+"""The representative's side of online voting: code entry, the ballot, the receipt.
+
+The code travels in POST bodies and in the session, never in a URL after the first redirect:
+a QR link `/v/<slug>/?c=CODE` is moved into the session at once and answered with a redirect
+to a code-free address, so the code does not linger in history, Referer headers or logs.
+The staff pages for codes, failed attempts and the composition of representatives follow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Count, Max, Min, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ballots.models import AccessCode, CodeAttempt
+from ballots.online.codes import (
+    CodeError,
+    attempt_record,
+    attempt_wait_minutes,
+    code_reissue,
+    code_revoke,
+    codes_for_representatives,
+    codes_unnamed,
+    codes_xlsx,
+    normalise,
+    recent_attempts,
+    recent_attempts_sql,
+)
+from ballots.online.forms import (
+    BallotForm,
+    BallotItems,
+    CodeForm,
+    GenerateForm,
+    ReasonForm,
+    quick_ballot,
+)
+from ballots.online.slips import code_link, slip_codes
+from ballots.online.submit import CodeRefused, ballot_submit
+from ballots.services import BallotError, Layout
+from ballots.sql import fetchone_prepared
+from campaigns.models import Campaign, CampaignUnit, Category, Dimension, RatingOption
+from campaigns.representatives import composition
+from core.jobs import job_start
+from core.permissions import perm_required
+
+# Reasons recorded in CodeAttempt: wrong guesses. A correct code in a closed campaign is not
+# an attack and is not recorded.
+FAILURES = ("malformed", "unknown", "revoked")
+TRUSTED_PROXIES = ("127.0.0.1", "::1")
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address for the wrong-code limit.
+
+    Behind the local nginx (README: Deploying) every request comes from 127.0.0.1, so then
+    the last X-Forwarded-For entry, the one nginx itself appended, is used. A client-supplied
+    header is never trusted otherwise, or a guesser could pick a fresh address per try."""
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    proxies = getattr(settings, "PINGYI_TRUSTED_PROXIES", TRUSTED_PROXIES)
+    if remote in proxies and forwarded:
+        return forwarded.split(",")[-1].strip()[:64] or remote
+    return remote
+
+
+def _key(slug: str) -> str:
+    return f"vote:{slug}"
+
+
+RECEIPT_COOKIE = "pingyi_receipt"
+
+
+def _with_receipt(
+    response: HttpResponse, slug: str, number: str, on: dt.date, repeated: bool
+) -> HttpResponse:
+    """Hand the receipt to the receipt page in a signed cookie rather than the session.
+
+    A session row is stored server-side with a modification time; keeping the receipt (or the
+    code) there would tell a database administrator when each code was used. The cookie lives
+    only in the voter's browser."""
+    response.set_signed_cookie(
+        RECEIPT_COOKIE,
+        f"{slug}|{number}|{on.isoformat()}|{int(repeated)}",
+        salt="pingyi.receipt",
+        max_age=7 * 24 * 3600,
+        path="/v/",
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response
+
+
+def _receipt_of(request: HttpRequest, slug: str) -> tuple[str, dt.date, bool] | None:
+    value = request.get_signed_cookie(RECEIPT_COOKIE, default=None, salt="pingyi.receipt")
+    if not value:
+        return None
+    try:
+        cookie_slug, number, on, repeated = value.split("|")
+        if cookie_slug != slug:
+            return None
+        return number, dt.date.fromisoformat(on), repeated == "1"
+    except ValueError:
+        return None
+
+
+def _forget_code(request: HttpRequest, slug: str) -> None:
+    """Remove the code from the server: a voter's session row is deleted altogether, so no
+    stored session ties a code to the moment it was used. (Staff trying the ballot in their
+    own browser keep their login.)"""
+    if request.user.is_authenticated:
+        request.session.pop(_key(slug), None)
+    else:
+        request.session.flush()
+
+
+def _limited(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    minutes = attempt_wait_minutes(client_address(request))
+    context["wait_minutes"] = minutes
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response
+
+
+def _open_message(campaign: Campaign) -> str:
+    if campaign.status == Campaign.Status.DRAFT:
+        return _("“%(n)s”的网上评议尚未开始。") % {"n": campaign.name}
+    return _("“%(n)s”的网上评议已经结束。") % {"n": campaign.name}
+
+
+def _accept_code(
+    request: HttpRequest, code: str | None, campaign: Campaign | None
+) -> tuple[HttpResponse | None, str]:
+    """Check an entered code; on success put it in the session and return the redirect.
+
+    Returns (response, "") on success or a final answer, else (None, error message)."""
+    client = client_address(request)
+    if code is None:
+        attempt_record(client=client, campaign=campaign, reason="malformed")
+        return None, _("评议码格式不正确:应为16位字母和数字(不含 0、1、I、L、O、U)")
+    qs = AccessCode.objects.select_related("campaign").filter(code=code)
+    if campaign is not None:
+        qs = qs.filter(campaign=campaign)
+    row = qs.first()
+    if row is None:
+        attempt_record(client=client, campaign=campaign, reason="unknown")
+        return None, _("评议码不正确,请核对后重新输入。")
+    target = row.campaign
+    if row.status == AccessCode.Status.REVOKED:
+        attempt_record(client=client, campaign=target, reason="revoked")
+        return None, _("此评议码已作废,请与评议办公室联系。")
+    if row.status == AccessCode.Status.USED:
+        response = redirect("vote_receipt", slug=target.slug)
+        on = row.used_on or dt.date.today()
+        return _with_receipt(response, target.slug, row.receipt, on, True), ""
+    if target.status != Campaign.Status.OPEN:
+        return None, _open_message(target)
+    # A new session key for the voter: the code is bound to a fresh session, not to one that
+    # existed before it was entered.
+    request.session.cycle_key()
+    request.session[_key(target.slug)] = {"code": row.code}
+    return redirect("vote_ballot", slug=target.slug), ""
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def vote_enter(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """Code entry, for any campaign (`/v/`) or for one (`/v/<slug>/`, the QR link's page)."""
+    campaign = get_object_or_404(Campaign, slug=slug) if slug else None
+    context: dict[str, Any] = {"campaign": campaign}
+    from_link = request.method == "GET" and "c" in request.GET
+    if request.method == "POST" or from_link:
+        if attempt_wait_minutes(client_address(request)):
+            context["form"] = CodeForm()
+            return _limited(request, "ballots/online/enter.html", context)
+        raw = request.POST.get("code", "") if request.method == "POST" else request.GET["c"]
+        response, error = _accept_code(request, normalise(raw), campaign)
+        if response is not None:
+            return response
+        if from_link:
+            # Never answer the QR link with a page: the code would stay in the address bar.
+            messages.error(request, error)
+            return redirect(request.path)
+        form = CodeForm(request.POST)
+        form.is_valid()
+        form.errors.clear()
+        form.add_error("code", error)
+        context["form"] = form
+        return render(request, "ballots/online/enter.html", context, status=200)
+    context["form"] = CodeForm()
+    return render(request, "ballots/online/enter.html", context)
+
+
+def _campaign_by_slug(slug: str) -> Campaign:
+    """The campaign, or 404. Plain SQL: the ballot page is the busiest URL of a vote, and
+    building the ORM query took a tenth of a submission's time."""
+    found = list(
+        Campaign.objects.raw(f"SELECT * FROM {Campaign._meta.db_table} WHERE slug = %s", [slug])
+    )
+    if not found:
+        raise Http404
+    return found[0]
+
+
+def _campaign_from_row(row: Sequence[Any]) -> Campaign:
+    """A Campaign from its concrete columns in field order, converted as the ORM would."""
+    values = list(row)
+    for i, col, converters in _campaign_converters():
+        for convert in converters:
+            values[i] = convert(values[i], col, connection)
+    return Campaign.from_db(connection.alias, _CAMPAIGN_ATTNAMES, values)
+
+
+_CAMPAIGN_ATTNAMES = [f.attname for f in Campaign._meta.concrete_fields]
+
+
+@functools.cache
+def _campaign_converters() -> list[tuple[int, Any, list[Any]]]:
+    """(position, column, converters) of the Campaign fields that have any: the backend's and
+    the field's own, as the ORM's compiler applies them."""
+    out = []
+    for i, f in enumerate(Campaign._meta.concrete_fields):
+        col = f.get_col(Campaign._meta.db_table)
+        converters = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
+        if converters:
+            out.append((i, col, converters))
+    return out
+
+
+def _ballot_reads(slug: str, client: str) -> tuple[Campaign, BallotItems, int]:
+    """The campaign (or 404), what its ballot lists, and how many wrong codes `client` tried
+    lately (codes.recent_attempts_sql): everything a submission reads before it writes.
+
+    On PostgreSQL in one round trip, the lists as JSON arrays in ballot order: a hall of
+    representatives submits hundreds of ballots a second, and four round trips (each with
+    its Python and its planning in the database) were a fifth of a submission's time. The
+    same reads as `_campaign_by_slug`, `BallotItems.of` and `attempt_wait_minutes`, which
+    SQLite uses (tests/test_online_views.py holds the two to the same answers)."""
+    if connection.vendor != "postgresql":
+        campaign = _campaign_by_slug(slug)
+        return campaign, BallotItems.of(campaign), recent_attempts(client)
+    attempts, attempt_params = recent_attempts_sql(client)
+    sql = _ballot_reads_sql(attempts)
+    row = fetchone_prepared(sql, [*attempt_params, slug])
+    if row is None:
+        raise Http404
+    n = len(_CAMPAIGN_ATTNAMES)
+    campaign = _campaign_from_row(row[:n])
+    lists = [json.loads(v) if isinstance(v, str) else v or [] for v in row[n : n + 3]]
+    items = BallotItems.from_rows(*lists)
+    recent = row[n + 3]
+    return campaign, items, recent
+
+
+@functools.cache
+def _ballot_reads_sql(attempts: str) -> str:
+    """The query of `_ballot_reads` around the wrong-code count's subquery: built once."""
+    qn = connection.ops.quote_name
+    columns = ", ".join(f"c.{qn(f.column)}" for f in Campaign._meta.concrete_fields)
+    units, cats, dims, opts = (
+        m._meta.db_table for m in (CampaignUnit, Category, Dimension, RatingOption)
+    )
+    return f"""
+        SELECT {columns},
+            (SELECT json_agg(json_build_array(u.id, u.name, u.category_id, k.name)
+                             ORDER BY k."order", u."order", u.id)
+             FROM {units} u JOIN {cats} k ON k.id = u.category_id WHERE u.campaign_id = c.id),
+            (SELECT json_agg(json_build_array(d.id, d.name) ORDER BY d."order", d.id)
+             FROM {dims} d WHERE d.campaign_id = c.id),
+            (SELECT json_agg(json_build_array(o.id, o.label) ORDER BY o."order", o.id)
+             FROM {opts} o WHERE o.campaign_id = c.id),
+            ({attempts})
+        FROM {Campaign._meta.db_table} c WHERE c.slug = %s
+    """
+
+
+def _categories(form: BallotForm) -> list[dict[str, Any]]:
+    groups: list[dict[str, Any]] = []
+    for n, block in enumerate(form.blocks, start=1):
+        if not groups or groups[-1]["category"].pk != block.unit.category_id:
+            groups.append({"category": block.unit.category, "blocks": []})
+        groups[-1]["blocks"].append(
+            {
+                "n": n,
+                "unit": block.unit,
+                "cells": [(c, form[c.name]) for c in block.cells],
+                "comment": form[block.comment],
+            }
+        )
+    return groups
+
+
+def _render_ballot(
+    request: HttpRequest, campaign: Campaign, form: BallotForm, code: str, status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "ballots/online/ballot.html",
+        {
+            "campaign": campaign,
+            "form": form,
+            "code": code,
+            "categories": _categories(form),
+            "dimensions": form.items.dimensions,
+            "n_units": len(form.blocks),
+        },
+        status=status,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def vote_ballot(request: HttpRequest, slug: str) -> HttpResponse:
+    if request.method == "POST":
+        return _vote_ballot_post(request, slug)
+    campaign, items, _recent = _ballot_reads(slug, client_address(request))
+    state = request.session.get(_key(slug), {})
+    if "code" not in state and _receipt_of(request, slug):
+        return redirect("vote_receipt", slug=slug)
+    if "code" not in state:
+        messages.info(request, _("请先输入评议码。"))
+        return redirect("vote_enter_campaign", slug=slug)
+    if campaign.status != Campaign.Status.OPEN:
+        messages.error(request, _open_message(campaign))
+        return redirect("vote_enter_campaign", slug=slug)
+    form = BallotForm(initial={"code": state["code"]}, campaign=campaign, items=items)
+    return _render_ballot(request, campaign, form, state["code"])
+
+
+def _vote_ballot_post(request: HttpRequest, slug: str) -> HttpResponse:
+    client = client_address(request)
+    campaign, items, recent = _ballot_reads(slug, client)
+    state = request.session.get(_key(slug), {})
+    # The whole form is built only when it has something to say; a ballot it would accept as
+    # it is goes straight through (forms_online.quick_ballot).
+    quick = quick_ballot(request.POST, items)
+    form: BallotForm | None = None
+    if quick is None:
+        form = BallotForm(request.POST, campaign=campaign, items=items)
+        form.is_valid()
+    code = normalise(request.POST.get("code", "")) or state.get("code")
+    if code is None:
+        messages.info(request, _("请先输入评议码。"))
+        return redirect("vote_enter_campaign", slug=slug)
+    # A code that did not come through the entry page is subject to the same limit.
+    vetted = state.get("code") == code
+    if not vetted and attempt_wait_minutes(client, recent=recent):
+        return _limited(
+            request, "ballots/online/enter.html", {"campaign": campaign, "form": CodeForm()}
+        )
+    if form is not None and not form.is_valid():
+        return _render_ballot(request, campaign, form, code)
+    try:
+        receipt = ballot_submit(
+            campaign=campaign,
+            code=code,
+            answers=quick.answers if quick else form.answers(),  # type: ignore[union-attr]
+            comments=quick.comments if quick else form.comments(),  # type: ignore[union-attr]
+            layout=Layout.build(
+                campaign,
+                (u.pk for u in items.units),
+                (d.pk for d in items.dimensions),
+                (o.pk for o in items.options),
+            ),
+        )
+    except CodeRefused as exc:
+        if exc.reason in FAILURES:
+            attempt_record(client=client, campaign=campaign, reason=exc.reason)
+        request.session.pop(_key(slug), None)
+        messages.error(request, str(exc))
+        return redirect("vote_enter_campaign", slug=slug)
+    except BallotError as exc:
+        if form is None:
+            form = BallotForm(request.POST, campaign=campaign, items=items)
+            form.is_valid()
+        form.add_error(None, str(exc))
+        return _render_ballot(request, campaign, form, code)
+    _forget_code(request, slug)
+    response = HttpResponseRedirect(reverse("vote_receipt", args=[slug]), status=303)
+    return _with_receipt(response, slug, receipt.number, receipt.on, receipt.repeated)
+
+
+@never_cache
+@require_http_methods(["GET"])
+def vote_receipt(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, slug=slug)
+    found = _receipt_of(request, slug)
+    if found is None:
+        return redirect("vote_enter_campaign", slug=slug)
+    number, on, repeated = found
+    return render(
+        request,
+        "ballots/online/receipt.html",
+        {"campaign": campaign, "receipt": number, "on": on, "repeated": repeated},
+    )
+
+
+# --- Staff: codes, failed attempts, composition of representatives -----------------------
+
+
+def _codes_qs(campaign: Campaign) -> QuerySet[AccessCode]:
+    return AccessCode.objects.filter(campaign=campaign).select_related(
+        "representative", "group", "replaces"
+    )
+
+
+def _base(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+@perm_required("campaigns.manage_codes")
+@require_http_methods(["GET"])
+def codes(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, slug=slug)
+    qs = _codes_qs(campaign)
+    counts = dict(qs.values("status").annotate(n=Count("id")).values_list("status", "n"))
+    status = request.GET.get("status", "")
+    q = request.GET.get("q", "").strip()
+    listed = qs
+    if status in AccessCode.Status.values:
+        listed = listed.filter(status=status)
+    if q:
+        normal = normalise(q)
+        listed = listed.filter(
+            Q(representative__name__icontains=q) | Q(code=normal or q) | Q(code__icontains=q)
+        )
+    listed = listed.order_by("group__order", "representative__name", "code")
+    page = Paginator(listed, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "ballots/codes/codes.html",
+        {
+            "campaign": campaign,
+            "counts": {s: counts.get(s, 0) for s in AccessCode.Status.values},
+            "total": sum(counts.values()),
+            "reps_without": campaign.representatives.exclude(
+                codes__status__in=[AccessCode.Status.ACTIVE, AccessCode.Status.USED]
+            ).count(),
+            "page": page,
+            "status": status,
+            "q": q,
+            "statuses": AccessCode.Status.choices,
+            "generate_form": GenerateForm(campaign=campaign, initial={"kind": "unnamed"}),
+            "reason_form": ReasonForm(),
+            "failures": CodeAttempt.objects.filter(campaign=campaign).count(),
+        },
+    )
+
+
+@perm_required("campaigns.manage_codes")
+@require_POST
+def codes_generate(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, slug=slug)
+    form = GenerateForm(request.POST, campaign=campaign)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for e in errors:
+                messages.error(request, e)
+        return redirect("codes", slug=slug)
+    try:
+        if form.cleaned_data["kind"] == "named":
+            made = codes_for_representatives(campaign=campaign, user=request.user)
+        else:
+            made = codes_unnamed(
+                campaign=campaign,
+                count=form.cleaned_data["count"],
+                group=form.cleaned_data["group"],
+                user=request.user,
+            )
+    except CodeError as exc:
+        messages.error(request, str(exc))
+    else:
+        if made:
+            messages.success(request, _("已生成 %(n)d 个评议码。") % {"n": len(made)})
+        else:
+            messages.info(request, _("每位评议代表都已有评议码,没有生成新的。"))
+    return redirect("codes", slug=slug)
+
+
+@perm_required("campaigns.manage_codes")
+@require_POST
+def code_change(request: HttpRequest, slug: str, code_id: str, action: str) -> HttpResponse:
+    if action not in ("revoke", "reissue"):
+        raise Http404
+    campaign = get_object_or_404(Campaign, slug=slug)
+    code = get_object_or_404(_codes_qs(campaign), pk=code_id)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写原因"))
+        return redirect("codes", slug=slug)
+    reason = form.cleaned_data["reason"]
+    try:
+        if action == "revoke":
+            code_revoke(code=code, user=request.user, reason=reason)
+            messages.success(request, _("评议码 %(c)s 已作废。") % {"c": code.code})
+        else:
+            new = code_reissue(code=code, user=request.user, reason=reason)
+            messages.success(
+                request,
+                _("已作废 %(old)s,补发新评议码 %(new)s。") % {"old": code.code, "new": new.code},
+            )
+    except CodeError as exc:
+        messages.error(request, str(exc))
+    return redirect("codes", slug=slug)
+
+
+@perm_required("campaigns.manage_codes")
+@require_http_methods(["GET"])
+def codes_download(request: HttpRequest, slug: str) -> HttpResponse:
+    """The .xlsx list of codes with their ballot links, for mail-merge."""
+    campaign = get_object_or_404(Campaign, slug=slug)
+    which = request.GET.get("status", AccessCode.Status.ACTIVE)
+    qs = _codes_qs(campaign)
+    if which in AccessCode.Status.values:
+        qs = qs.filter(status=which)
+    base = _base(request)
+    data = codes_xlsx(campaign, qs, lambda c: code_link(base, campaign, c.code))
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{campaign.slug}-评议码.xlsx"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@perm_required("campaigns.manage_codes")
+@require_POST
+def codes_slips(request: HttpRequest, slug: str) -> HttpResponse:
+    """Printable slips as a PDF, made in the background (a few hundred pages take a while)."""
+    campaign = get_object_or_404(Campaign, slug=slug)
+    which = request.POST.get("which", "all")
+    if not slip_codes(campaign, which):
+        messages.error(request, _("没有可打印的未使用评议码。"))
+        return redirect("codes", slug=slug)
+    job = job_start(
+        kind=_("打印评议码条"),
+        handler="ballots.online.slips.run_slips_job",
+        campaign=campaign,
+        user=request.user,
+        params={
+            "campaign_id": campaign.pk,
+            "base": _base(request),
+            "which": which,
+            "redirect": reverse("codes", args=[slug]),
+        },
+    )
+    return redirect("job_page", job_id=job.pk)
+
+
+@perm_required("campaigns.manage_codes")
+@require_http_methods(["GET"])
+def code_attempts(request: HttpRequest, slug: str) -> HttpResponse:
+    """Recent wrong codes by client address, so staff can tell a typo from an attack."""
+    campaign = get_object_or_404(Campaign, slug=slug)
+    since = timezone.now() - dt.timedelta(hours=24)
+    recent = CodeAttempt.objects.filter(Q(campaign=campaign) | Q(campaign__isnull=True))
+    by_client = (
+        recent.filter(at__gte=since)
+        .values("client")
+        .annotate(n=Count("id"), last=Max("at"), first=Min("at"))
+        .order_by("-n", "-last")[:100]
+    )
+    return render(
+        request,
+        "ballots/codes/attempts.html",
+        {
+            "campaign": campaign,
+            "by_client": by_client,
+            "latest": recent.order_by("-at")[:200],
+            "limit": settings.PINGYI_CODE_ATTEMPTS_PER_WINDOW,
+            "window_minutes": settings.PINGYI_CODE_WINDOW_SECONDS // 60,
+            "blocked": {row["client"] for row in by_client if attempt_wait_minutes(row["client"])},
+        },
+    )
+
+
+COMPOSITION_PERMS = (
+    "campaigns.manage_codes",
+    "campaigns.configure_campaign",
+    "campaigns.view_results",
+)
+
+
+@login_required
+@require_http_methods(["GET"])
+def representatives(request: HttpRequest, slug: str) -> HttpResponse:
+    """The composition check of the campaign's representatives, for staff and leaders."""
+    if not any(request.user.has_perm(p) for p in COMPOSITION_PERMS):
+        raise PermissionDenied
+    campaign = get_object_or_404(Campaign, slug=slug)
+    return render(
+        request,
+        "ballots/codes/composition.html",
+        {"campaign": campaign, "c": composition(campaign)},
+    )

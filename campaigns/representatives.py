@@ -1,0 +1,324 @@
+"""Representatives (评议代表): the .xlsx import and the composition check.
+
+The import is all or nothing, like every import here: the whole file is read and checked
+first, and errors name the sheet, row and column. `composition(campaign)` compares the
+representatives with the campaign's rules (group shares, new representatives, nobody twice);
+the staff page and the reports call it, so both show the same warnings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import IO, Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from ballots.models import ImportBatch
+from campaigns.models import Campaign, Representative
+from core.audit import audit
+from core.spreadsheets import (
+    CellError,
+    SpreadsheetError,
+    cell_text,
+    file_sha256,
+    iter_rows,
+    open_workbook,
+    parse_yes_no,
+)
+
+NAME, GROUP, DISTRICT, AFFILIATION, PHONE, NEW = "姓名", "代表类别", "片区", "单位及职务", "手机", "新聘"
+COLUMNS = (NAME, GROUP, DISTRICT, AFFILIATION, PHONE, NEW)
+REQUIRED = (NAME, GROUP)
+MAX_LENGTH = {NAME: 100, DISTRICT: 100, AFFILIATION: 200, PHONE: 30}
+PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{4,28}$")
+MAX_ERRORS = 200
+
+
+@dataclass(frozen=True)
+class RepRow:
+    row: int
+    name: str
+    group_id: int
+    group: str
+    district: str
+    affiliation: str
+    phone: str
+    is_new: bool
+
+
+@dataclass
+class RepresentativePlan:
+    filename: str
+    sha256: str
+    rows: list[RepRow] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def by_group(self) -> dict[str, int]:
+        return dict(Counter(r.group for r in self.rows))
+
+    @property
+    def new_count(self) -> int:
+        return sum(r.is_new for r in self.rows)
+
+
+def _header(header: tuple[Any, ...], sheet: str) -> tuple[dict[str, int], list[str]]:
+    columns: dict[str, int] = {}
+    errors: list[CellError] = []
+    ignored: list[str] = []
+    for col, raw in enumerate(header, start=1):
+        name = cell_text(raw)
+        if not name:
+            continue
+        if name not in COLUMNS:
+            ignored.append(name)
+            continue
+        if name in columns:
+            errors.append(CellError(sheet, 1, col, _("列名“%(n)s”重复") % {"n": name}))
+        columns[name] = col
+    for name in REQUIRED:
+        if name not in columns:
+            errors.append(CellError(sheet, 1, None, _("缺少列“%(n)s”") % {"n": name}))
+    if errors:
+        raise SpreadsheetError(errors)
+    return columns, ignored
+
+
+def representatives_parse(
+    campaign: Campaign, file: str | Path | IO[bytes], filename: str
+) -> RepresentativePlan:
+    """Read and check a file of representatives; raise SpreadsheetError naming every bad cell.
+
+    Columns: 姓名 | 代表类别 | 片区 | 单位及职务 | 手机 | 新聘 (是/否); the first two are required.
+    """
+    sha = file_sha256(file)
+    wb = open_workbook(file)
+    try:
+        ws = wb.worksheets[0]
+        sheet = ws.title
+        rows = iter_rows(ws)
+        first = next(rows, None)
+        if first is None:
+            raise SpreadsheetError([CellError(sheet, None, None, _("工作表是空的"))])
+        columns, ignored = _header(first[1], sheet)
+        groups = {g.name: g for g in campaign.groups.all()}
+        plan = RepresentativePlan(filename=filename, sha256=sha)
+        if ignored:
+            plan.warnings.append(_("已忽略不认识的列:%(c)s") % {"c": "、".join(ignored)})
+        errors: list[CellError] = []
+        for number, values in rows:
+            def get(name: str, values: tuple[Any, ...] = values) -> str:
+                col = columns.get(name)
+                return cell_text(values[col - 1]) if col and col <= len(values) else ""
+
+            def err(name: str, message: str, number: int = number) -> None:
+                errors.append(CellError(sheet, number, columns.get(name), message))
+
+            name, group_name = get(NAME), get(GROUP)
+            if not name:
+                err(NAME, _("姓名不能为空"))
+            group = groups.get(group_name)
+            if group is None:
+                err(
+                    GROUP,
+                    _("“%(g)s”不是本次评议的代表类别(可选:%(all)s)")
+                    % {"g": group_name, "all": "、".join(groups) or _("无,请先在活动中设置")},
+                )
+            phone = get(PHONE)
+            if phone and not PHONE_RE.match(phone):
+                err(PHONE, _("手机号码“%(p)s”格式不正确") % {"p": phone})
+            raw_new = values[columns[NEW] - 1] if NEW in columns and columns[NEW] <= len(values) else None
+            is_new = parse_yes_no(raw_new)
+            if is_new is None:
+                err(NEW, _("“新聘”应填“是”或“否”,不是“%(v)s”") % {"v": cell_text(raw_new)})
+            for col_name, limit in MAX_LENGTH.items():
+                if len(get(col_name)) > limit:
+                    err(col_name, _("内容过长(最多 %(n)d 字)") % {"n": limit})
+            if len(errors) >= MAX_ERRORS:
+                break
+            if group is not None and name:
+                plan.rows.append(
+                    RepRow(
+                        row=number,
+                        name=name,
+                        group_id=group.pk,
+                        group=group.name,
+                        district=get(DISTRICT),
+                        affiliation=get(AFFILIATION),
+                        phone=phone,
+                        is_new=bool(is_new),
+                    )
+                )
+        if errors:
+            raise SpreadsheetError(errors)
+        if not plan.rows:
+            raise SpreadsheetError([CellError(sheet, None, None, _("文件中没有评议代表"))])
+        return plan
+    finally:
+        wb.close()
+
+
+def representatives_import(
+    *, campaign: Campaign, plan: RepresentativePlan, user: Any
+) -> ImportBatch:
+    """Write a checked plan in one transaction; the same file cannot be imported twice."""
+    try:
+        with transaction.atomic():
+            batch = ImportBatch.objects.create(
+                campaign=campaign,
+                kind=ImportBatch.Kind.REPRESENTATIVES,
+                filename=plan.filename[:255],
+                sha256=plan.sha256,
+                rows=len(plan.rows),
+                summary={"by_group": plan.by_group(), "new": plan.new_count},
+                created_by=user if getattr(user, "is_authenticated", False) else None,
+            )
+            Representative.objects.bulk_create(
+                Representative(
+                    campaign=campaign,
+                    group_id=r.group_id,
+                    name=r.name,
+                    district=r.district,
+                    affiliation=r.affiliation,
+                    phone=r.phone,
+                    is_new=r.is_new,
+                    batch=batch,
+                )
+                for r in plan.rows
+            )
+            audit(
+                user=user,
+                action="representatives.import",
+                obj=batch,
+                campaign=campaign,
+                after={"rows": len(plan.rows), "by_group": plan.by_group()},
+            )
+    except IntegrityError as exc:
+        earlier = ImportBatch.objects.filter(
+            campaign=campaign,
+            kind=ImportBatch.Kind.REPRESENTATIVES,
+            sha256=plan.sha256,
+            undone_at__isnull=True,
+        ).first()
+        if earlier is None:
+            raise
+        raise SpreadsheetError(
+            _("这个文件已经导入过(%(b)s),不能重复导入") % {"b": earlier}
+        ) from exc
+    return batch
+
+
+# --- composition check -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    name: str
+    count: int
+    share: Fraction | None
+    target: Decimal | None
+    target_is_minimum: bool
+    ok: bool | None  # None: no target to check
+
+    @property
+    def percent(self) -> float | None:
+        return float(self.share * 100) if self.share is not None else None
+
+
+@dataclass
+class Composition:
+    total: int
+    rows: list[GroupRow]
+    new_count: int
+    new_share: Fraction | None
+    min_new_share: Decimal | None
+    duplicates: list[tuple[str, str, int]]
+    warnings: list[str]
+
+
+def _pct(x: Fraction | Decimal) -> str:
+    return f"{float(x) * 100:.1f}%"
+
+
+def _as_fraction(value: Decimal) -> Fraction:
+    """0.3333 is how people write one third: read a share within 1/10000 of a simple fraction
+    (denominator up to 12) as that fraction, so exactly one third of representatives passes."""
+    exact = Fraction(value)
+    simple = exact.limit_denominator(12)
+    return simple if abs(simple - exact) < Fraction(1, 10000) else exact
+
+
+def _phone_key(phone: str) -> str:
+    return re.sub(r"\D", "", phone)
+
+
+def composition(campaign: Campaign) -> Composition:
+    """The representatives against the campaign's rules, with a warning per rule missed.
+
+    - a group with a target share (e.g. 000: 服务对象 60%) must have that share to within one
+      person: its count is the exact target count rounded up or down;
+    - a group whose target is a minimum (001: 服务对象不少于50%) must reach it;
+    - new representatives must make at least `min_new_share` of all (002: one third);
+    - nobody may appear twice: same name and same phone number (digits only)."""
+    reps = list(campaign.representatives.values_list("name", "phone", "is_new", "group_id"))
+    total = len(reps)
+    counts = Counter(g for *_rest, g in reps)
+    rows: list[GroupRow] = []
+    warnings: list[str] = []
+    if not total:
+        warnings.append(_("尚未录入评议代表。"))
+    for g in campaign.groups.order_by("order", "pk"):
+        n = counts.get(g.pk, 0)
+        share = Fraction(n, total) if total else None
+        ok: bool | None = None
+        if g.target_share is not None and total:
+            target = _as_fraction(g.target_share)
+            if g.target_is_minimum:
+                ok = share >= target
+                if not ok:
+                    warnings.append(
+                        _("“%(g)s”%(n)d 人,占 %(s)s,应不少于 %(t)s(至少 %(need)d 人)。")
+                        % {"g": g.name, "n": n, "s": _pct(share), "t": _pct(target),
+                           "need": -(-target.numerator * total // target.denominator)}
+                    )
+            else:
+                exact = target * total
+                ok = abs(n - exact) < 1
+                if not ok:
+                    warnings.append(
+                        _("“%(g)s”%(n)d 人,占 %(s)s,应为 %(t)s(约 %(e)s 人)。")
+                        % {"g": g.name, "n": n, "s": _pct(share), "t": _pct(target),
+                           "e": f"{float(exact):.0f}"}
+                    )
+        rows.append(GroupRow(g.name, n, share, g.target_share, g.target_is_minimum, ok))
+    new_count = sum(1 for _n, _p, is_new, _g in reps if is_new)
+    new_share = Fraction(new_count, total) if total else None
+    if campaign.min_new_share is not None and total and new_share is not None:
+        if new_share < _as_fraction(campaign.min_new_share):
+            warnings.append(
+                _("新聘代表 %(n)d 人,占 %(s)s,应不少于 %(t)s。")
+                % {"n": new_count, "s": _pct(new_share), "t": _pct(campaign.min_new_share)}
+            )
+    seen = Counter((name.strip(), _phone_key(phone)) for name, phone, _new, _g in reps)
+    duplicates = sorted(
+        (name, phone, n) for (name, phone), n in seen.items() if n > 1
+    )
+    for name, phone, n in duplicates:
+        warnings.append(
+            _("“%(name)s”(手机 %(p)s)重复出现 %(n)d 次。")
+            % {"name": name, "p": phone or _("未填"), "n": n}
+        )
+    return Composition(
+        total=total,
+        rows=rows,
+        new_count=new_count,
+        new_share=new_share,
+        min_new_share=campaign.min_new_share,
+        duplicates=duplicates,
+        warnings=warnings,
+    )
