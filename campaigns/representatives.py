@@ -19,8 +19,7 @@ from typing import IO, Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from ballots.models import ImportBatch
-from campaigns.models import Campaign, Representative
+from campaigns.models import Campaign, ImportBatch, Representative
 from core.audit import audit
 from core.spreadsheets import (
     CellError,

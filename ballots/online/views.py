@@ -3,7 +3,7 @@
 The code travels in POST bodies and in the session, never in a URL after the first redirect:
 a QR link `/v/<slug>/?c=CODE` is moved into the session at once and answered with a redirect
 to a code-free address, so the code does not linger in history, Referer headers or logs.
-The staff pages for codes, failed attempts and the composition of representatives follow.
+The staff pages for codes are in views_codes.py.
 """
 
 from __future__ import annotations
@@ -16,30 +16,18 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, Max, Min, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
-from ballots.models import AccessCode, CodeAttempt
+from ballots.models import AccessCode
 from ballots.online.codes import (
-    CodeError,
     attempt_record,
     attempt_wait_minutes,
-    code_reissue,
-    code_revoke,
-    codes_for_representatives,
-    codes_unnamed,
-    codes_xlsx,
     normalise,
     recent_attempts,
     recent_attempts_sql,
@@ -48,18 +36,12 @@ from ballots.online.forms import (
     BallotForm,
     BallotItems,
     CodeForm,
-    GenerateForm,
-    ReasonForm,
     quick_ballot,
 )
-from ballots.online.slips import code_link, slip_codes
 from ballots.online.submit import CodeRefused, ballot_submit
 from ballots.services import BallotError, Layout
 from ballots.sql import fetchone_prepared
 from campaigns.models import Campaign, CampaignUnit, Category, Dimension, RatingOption
-from campaigns.representatives import composition
-from core.jobs import job_start
-from core.permissions import perm_required
 
 # Reasons recorded in CodeAttempt: wrong guesses. A correct code in a closed campaign is not
 # an attack and is not recorded.
@@ -410,206 +392,4 @@ def vote_receipt(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "ballots/online/receipt.html",
         {"campaign": campaign, "receipt": number, "on": on, "repeated": repeated},
-    )
-
-
-# --- Staff: codes, failed attempts, composition of representatives -----------------------
-
-
-def _codes_qs(campaign: Campaign) -> QuerySet[AccessCode]:
-    return AccessCode.objects.filter(campaign=campaign).select_related(
-        "representative", "group", "replaces"
-    )
-
-
-def _base(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/").rstrip("/")
-
-
-@perm_required("campaigns.manage_codes")
-@require_http_methods(["GET"])
-def codes(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, slug=slug)
-    qs = _codes_qs(campaign)
-    counts = dict(qs.values("status").annotate(n=Count("id")).values_list("status", "n"))
-    status = request.GET.get("status", "")
-    q = request.GET.get("q", "").strip()
-    listed = qs
-    if status in AccessCode.Status.values:
-        listed = listed.filter(status=status)
-    if q:
-        normal = normalise(q)
-        listed = listed.filter(
-            Q(representative__name__icontains=q) | Q(code=normal or q) | Q(code__icontains=q)
-        )
-    listed = listed.order_by("group__order", "representative__name", "code")
-    page = Paginator(listed, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "ballots/codes/codes.html",
-        {
-            "campaign": campaign,
-            "counts": {s: counts.get(s, 0) for s in AccessCode.Status.values},
-            "total": sum(counts.values()),
-            "reps_without": campaign.representatives.exclude(
-                codes__status__in=[AccessCode.Status.ACTIVE, AccessCode.Status.USED]
-            ).count(),
-            "page": page,
-            "status": status,
-            "q": q,
-            "statuses": AccessCode.Status.choices,
-            "generate_form": GenerateForm(campaign=campaign, initial={"kind": "unnamed"}),
-            "reason_form": ReasonForm(),
-            "failures": CodeAttempt.objects.filter(campaign=campaign).count(),
-        },
-    )
-
-
-@perm_required("campaigns.manage_codes")
-@require_POST
-def codes_generate(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, slug=slug)
-    form = GenerateForm(request.POST, campaign=campaign)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for e in errors:
-                messages.error(request, e)
-        return redirect("codes", slug=slug)
-    try:
-        if form.cleaned_data["kind"] == "named":
-            made = codes_for_representatives(campaign=campaign, user=request.user)
-        else:
-            made = codes_unnamed(
-                campaign=campaign,
-                count=form.cleaned_data["count"],
-                group=form.cleaned_data["group"],
-                user=request.user,
-            )
-    except CodeError as exc:
-        messages.error(request, str(exc))
-    else:
-        if made:
-            messages.success(request, _("已生成 %(n)d 个评议码。") % {"n": len(made)})
-        else:
-            messages.info(request, _("每位评议代表都已有评议码,没有生成新的。"))
-    return redirect("codes", slug=slug)
-
-
-@perm_required("campaigns.manage_codes")
-@require_POST
-def code_change(request: HttpRequest, slug: str, code_id: str, action: str) -> HttpResponse:
-    if action not in ("revoke", "reissue"):
-        raise Http404
-    campaign = get_object_or_404(Campaign, slug=slug)
-    code = get_object_or_404(_codes_qs(campaign), pk=code_id)
-    form = ReasonForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("请填写原因"))
-        return redirect("codes", slug=slug)
-    reason = form.cleaned_data["reason"]
-    try:
-        if action == "revoke":
-            code_revoke(code=code, user=request.user, reason=reason)
-            messages.success(request, _("评议码 %(c)s 已作废。") % {"c": code.code})
-        else:
-            new = code_reissue(code=code, user=request.user, reason=reason)
-            messages.success(
-                request,
-                _("已作废 %(old)s,补发新评议码 %(new)s。") % {"old": code.code, "new": new.code},
-            )
-    except CodeError as exc:
-        messages.error(request, str(exc))
-    return redirect("codes", slug=slug)
-
-
-@perm_required("campaigns.manage_codes")
-@require_http_methods(["GET"])
-def codes_download(request: HttpRequest, slug: str) -> HttpResponse:
-    """The .xlsx list of codes with their ballot links, for mail-merge."""
-    campaign = get_object_or_404(Campaign, slug=slug)
-    which = request.GET.get("status", AccessCode.Status.ACTIVE)
-    qs = _codes_qs(campaign)
-    if which in AccessCode.Status.values:
-        qs = qs.filter(status=which)
-    base = _base(request)
-    data = codes_xlsx(campaign, qs, lambda c: code_link(base, campaign, c.code))
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = content_disposition_header(
-        True, f"{campaign.slug}-评议码.xlsx"
-    )
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-@perm_required("campaigns.manage_codes")
-@require_POST
-def codes_slips(request: HttpRequest, slug: str) -> HttpResponse:
-    """Printable slips as a PDF, made in the background (a few hundred pages take a while)."""
-    campaign = get_object_or_404(Campaign, slug=slug)
-    which = request.POST.get("which", "all")
-    if not slip_codes(campaign, which):
-        messages.error(request, _("没有可打印的未使用评议码。"))
-        return redirect("codes", slug=slug)
-    job = job_start(
-        kind=_("打印评议码条"),
-        handler="ballots.online.slips.run_slips_job",
-        campaign=campaign,
-        user=request.user,
-        params={
-            "campaign_id": campaign.pk,
-            "base": _base(request),
-            "which": which,
-            "redirect": reverse("codes", args=[slug]),
-        },
-    )
-    return redirect("job_page", job_id=job.pk)
-
-
-@perm_required("campaigns.manage_codes")
-@require_http_methods(["GET"])
-def code_attempts(request: HttpRequest, slug: str) -> HttpResponse:
-    """Recent wrong codes by client address, so staff can tell a typo from an attack."""
-    campaign = get_object_or_404(Campaign, slug=slug)
-    since = timezone.now() - dt.timedelta(hours=24)
-    recent = CodeAttempt.objects.filter(Q(campaign=campaign) | Q(campaign__isnull=True))
-    by_client = (
-        recent.filter(at__gte=since)
-        .values("client")
-        .annotate(n=Count("id"), last=Max("at"), first=Min("at"))
-        .order_by("-n", "-last")[:100]
-    )
-    return render(
-        request,
-        "ballots/codes/attempts.html",
-        {
-            "campaign": campaign,
-            "by_client": by_client,
-            "latest": recent.order_by("-at")[:200],
-            "limit": settings.PINGYI_CODE_ATTEMPTS_PER_WINDOW,
-            "window_minutes": settings.PINGYI_CODE_WINDOW_SECONDS // 60,
-            "blocked": {row["client"] for row in by_client if attempt_wait_minutes(row["client"])},
-        },
-    )
-
-
-COMPOSITION_PERMS = (
-    "campaigns.manage_codes",
-    "campaigns.configure_campaign",
-    "campaigns.view_results",
-)
-
-
-@login_required
-@require_http_methods(["GET"])
-def representatives(request: HttpRequest, slug: str) -> HttpResponse:
-    """The composition check of the campaign's representatives, for staff and leaders."""
-    if not any(request.user.has_perm(p) for p in COMPOSITION_PERMS):
-        raise PermissionDenied
-    campaign = get_object_or_404(Campaign, slug=slug)
-    return render(
-        request,
-        "ballots/codes/composition.html",
-        {"campaign": campaign, "c": composition(campaign)},
     )
