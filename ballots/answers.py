@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from campaigns.models import MAX_RATING_OPTIONS, Campaign
+from campaigns.models import MAX_CELLS, MAX_RATING_OPTIONS, Campaign
 
 BLANK = 0
 SPOILED = 1
@@ -32,6 +32,7 @@ FIRST_OPTION = 2
 CODES = 16  # codes per slot: 2 reserved + at most 14 options
 assert FIRST_OPTION + MAX_RATING_OPTIONS == CODES
 MAX_SLOTS = 32767 // CODES  # smallint
+assert MAX_SLOTS == MAX_CELLS
 
 # The kinds of an answer, as the engine and the spec name them.
 KIND_OPTION = "option"

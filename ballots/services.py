@@ -1,22 +1,25 @@
 """Writes that matter: recording a ballot, invalidating and restoring one.
 
-Every path that creates ballots (online submission, keyed paper entry, spreadsheet import)
-reads the ballot with `read_answers` (spec section 2), so there is one implementation of
-"blank", "spoiled" and `blank_means`. Functions are keyword-only, atomic, and rely on database
-constraints (one answer per unit and dimension, status/reason consistency) as the last guard.
+Every way a ballot comes in (online submission, keyed paper entry, spreadsheet import, the
+scanner) reads it with `ballots.reading.read_ballot` (spec section 2), so there is one
+implementation of "blank", "spoiled", `blank_means` and a ballot's own validity. Functions are
+keyword-only, atomic, and rely on database constraints (one answer per unit and dimension,
+status/reason consistency) as the last guard.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.db import connection, transaction
 
-from ballots.answers import KIND_BLANK, KIND_OPTION, KIND_SPOILED, LayoutError, Storage
+from ballots.answers import LayoutError, Storage
 from ballots.models import AccessCode, Ballot, Comment, ImportBatch
-from ballots.validity import own_validity, refresh_serial_validity
+from ballots.reading import SEVERAL as SEVERAL_MARK
+from ballots.reading import UNMARKED, MarkError, Reading, Scheme, own_validity, read_ballot
+from ballots.validity import refresh_serial_validity
 from campaigns.models import Campaign, RepresentativeGroup
 from core.audit import audit
 
@@ -30,7 +33,7 @@ class BallotError(Exception):
 
 @dataclass(frozen=True)
 class Answer:
-    """What one ballot says about one unit (and dimension).
+    """What one ballot says about one unit (and dimension), as pages and tests name it.
 
     `option_id` is the marked option, or None when nothing is marked; `spoiled` means several
     options were marked (paper only)."""
@@ -41,29 +44,15 @@ class Answer:
     spoiled: bool = False
 
 
-class VoteRow(NamedTuple):
-    # A tuple, not a frozen dataclass: 66-150 are made per ballot read, and a frozen
-    # dataclass sets each field through object.__setattr__.
-    unit_id: int
-    dimension_id: int | None
-    option_id: int | None
-    kind: str
-
-
-@dataclass(frozen=True)
-class Reading:
-    is_blank: bool
-    votes: tuple[VoteRow, ...]
-
-
 @dataclass(frozen=True)
 class Layout:
-    """The cells a ballot of the campaign has: (unit, dimension) pairs, and the scale."""
+    """The cells a ballot of the campaign has, in ballot order, and how its marks are read."""
 
     cells: tuple[tuple[int, int | None], ...]
     option_ids: frozenset[int]
     blank_means_id: int | None
     storage: Storage
+    scheme: Scheme
 
     @classmethod
     def of(cls, campaign: Campaign) -> Layout:
@@ -73,7 +62,9 @@ class Layout:
         dims: list[int | None] = list(
             campaign.dimensions.order_by("order", "id").values_list("id", flat=True)
         )
-        return cls.build(campaign, units, dims, campaign.options.values_list("id", flat=True))
+        return cls.build(
+            campaign, units, dims, campaign.options.order_by("order", "id").values_list("id", flat=True)
+        )
 
     @classmethod
     def build(
@@ -83,53 +74,51 @@ class Layout:
         dimension_ids: Iterable[int | None],
         option_ids: Iterable[int],
     ) -> Layout:
-        """The layout from ids already loaded (units and dimensions in ballot order), so the
-        ballot page does not ask the database again for what its form holds."""
+        """The layout from ids already loaded (units and dimensions in ballot order, options in
+        scale order, best first), so the ballot page does not ask the database again for what
+        its form holds."""
         dims = list(dimension_ids) or [None]
         cells = tuple((u, d) for u in unit_ids for d in dims)
-        options = frozenset(option_ids)
+        scale = tuple(option_ids)
         try:
-            storage = Storage.build(cells, options)
+            storage = Storage.build(cells, scale)
         except LayoutError as exc:
             raise BallotError(str(exc)) from exc
         return cls(
             cells=cells,
-            option_ids=options,
+            option_ids=frozenset(scale),
             blank_means_id=campaign.blank_means_id,
             storage=storage,
+            scheme=Scheme.build(storage, cells, scale, campaign.blank_means_id),
         )
 
+    def marks(self, answers: Iterable[Answer]) -> list[int]:
+        """The marks of `answers` in ballot order (a cell they do not mention is unmarked).
 
-def read_answers(layout: Layout, answers: Iterable[Answer]) -> Reading:
-    """Spec section 2 for one ballot: one answer per cell of the layout.
+        Raises BallotError for an answer about a unit, dimension or option that is not part of
+        the campaign, or for a cell answered twice."""
+        index = {cell: i for i, cell in enumerate(self.cells)}
+        marks = [UNMARKED] * len(self.cells)
+        seen: set[int] = set()
+        for a in answers:
+            i = index.get((a.unit_id, a.dimension_id))
+            if i is None:
+                raise BallotError(f"单位或评议内容不属于本次评议:{(a.unit_id, a.dimension_id)}")
+            if i in seen:
+                raise BallotError(f"同一单位重复作答:{(a.unit_id, a.dimension_id)}")
+            seen.add(i)
+            try:
+                marks[i] = SEVERAL_MARK if a.spoiled else self.scheme.mark_for_option(a.option_id)
+            except MarkError as exc:
+                raise BallotError(str(exc)) from None
+        return marks
 
-    A cell the answers do not mention is unmarked. Raises BallotError for an answer about a
-    unit, dimension or option that is not part of the campaign, or for a cell answered twice.
-    """
-    given: dict[tuple[int, int | None], Answer] = {}
-    cells = set(layout.cells)
-    for a in answers:
-        key = (a.unit_id, a.dimension_id)
-        if key not in cells:
-            raise BallotError(f"单位或评议内容不属于本次评议:{key}")
-        if key in given:
-            raise BallotError(f"同一单位重复作答:{key}")
-        if a.option_id is not None and a.option_id not in layout.option_ids:
-            raise BallotError(f"评价等次不属于本次评议:{a.option_id}")
-        given[key] = a
-    marked = any(a.spoiled or a.option_id is not None for a in given.values())
-    rows: list[VoteRow] = []
-    for unit_id, dim_id in layout.cells:
-        a = given.get((unit_id, dim_id))
-        if a is not None and a.spoiled:
-            rows.append(VoteRow(unit_id, dim_id, None, KIND_SPOILED))
-        elif a is not None and a.option_id is not None:
-            rows.append(VoteRow(unit_id, dim_id, a.option_id, KIND_OPTION))
-        elif layout.blank_means_id is not None:
-            rows.append(VoteRow(unit_id, dim_id, layout.blank_means_id, KIND_OPTION))
-        else:
-            rows.append(VoteRow(unit_id, dim_id, None, KIND_BLANK))
-    return Reading(is_blank=not marked, votes=tuple(rows))
+    def read(self, marks: Sequence[int]) -> Reading:
+        """`read_ballot` with a ballot's marks in this layout's order."""
+        try:
+            return read_ballot(self.scheme, marks)
+        except MarkError as exc:
+            raise BallotError(str(exc)) from None
 
 
 def _db_value(field: Any, obj: Ballot) -> Any:
@@ -162,21 +151,17 @@ def _insert(obj: Ballot) -> Ballot:
 
 
 def _new_ballot(
-    *, campaign: Campaign, source: str, answers: Iterable[Answer], layout: Layout, **fields: Any
+    *, campaign: Campaign, source: str, marks: Sequence[int], layout: Layout, **fields: Any
 ) -> Ballot:
-    """An unsaved ballot: its answers read (spec section 2) and encoded, its own validity."""
-    reading = read_answers(layout, answers)
-    stored = layout.storage.encode(
-        (v.unit_id, v.dimension_id, v.option_id, v.kind) for v in reading.votes
-    )
-    status, reason = own_validity(is_blank=reading.is_blank)
+    """An unsaved ballot: its marks read (spec section 2), with its own validity."""
+    reading = layout.read(marks)
     return Ballot(
         campaign=campaign,
         source=source,
-        status=status,
-        invalid_reason=reason,
+        status=reading.status,
+        invalid_reason=reading.invalid_reason,
         is_blank=reading.is_blank,
-        answers=stored,
+        answers=reading.answers,
         **fields,
     )
 
@@ -185,7 +170,8 @@ def ballot_create(
     *,
     campaign: Campaign,
     source: str,
-    answers: Iterable[Answer],
+    answers: Iterable[Answer] = (),
+    marks: Sequence[int] | None = None,
     serial: str = "",
     channel: str = "",
     group: RepresentativeGroup | None = None,
@@ -196,7 +182,8 @@ def ballot_create(
     access_code: AccessCode | None = None,
     layout: Layout | None = None,
 ) -> Ballot:
-    """Record one ballot with its answers and comments, and re-derive duplicate serials.
+    """Record one ballot with its marks (or answers, turned into marks) and comments, and
+    re-derive duplicate serials.
 
     Call inside the caller's transaction when it must be atomic with other writes (e.g. the
     access code update); on its own it is atomic too.
@@ -210,7 +197,7 @@ def ballot_create(
     new = _new_ballot(
         campaign=campaign,
         source=source,
-        answers=answers,
+        marks=marks if marks is not None else layout.marks(answers),
         layout=layout,
         serial=serial,
         channel=channel,

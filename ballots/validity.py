@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
 from ballots.models import Ballot
 from campaigns.models import Campaign
@@ -52,8 +52,21 @@ def refresh_serial_validity(campaign: Campaign, serials: Iterable[str]) -> list[
     return duplicated
 
 
-def own_validity(*, is_blank: bool) -> tuple[str, str]:
-    """(status, invalid_reason) of a new ballot judged on its own content alone."""
-    if is_blank:
-        return Ballot.Status.INVALID, Ballot.Reason.BLANK_BALLOT
-    return Ballot.Status.VALID, ""
+# Spec section 2: a ballot counts under the first reason that applies, in this order. Every
+# figure that lists reasons (import summary, tally, reports) lists them in it.
+REASON_ORDER = (Ballot.Reason.MANUAL, Ballot.Reason.DUPLICATE_SERIAL, Ballot.Reason.BLANK_BALLOT)
+
+
+def invalid_reasons(ballots: QuerySet[Ballot]) -> dict[str, int]:
+    """How many of `ballots` are invalid for each reason, in the spec's order (zeros left out).
+
+    A stored ballot has exactly one reason, already the first that applies: staff decisions
+    are never overridden and a repeated serial overrides a blank ballot (refresh_serial_validity)."""
+    counts = dict(
+        ballots.filter(status=Ballot.Status.INVALID)
+        .values("invalid_reason")
+        .annotate(n=Count("id"))
+        .values_list("invalid_reason", "n")
+        .order_by()
+    )
+    return {str(r): counts[r] for r in REASON_ORDER if counts.get(r)}

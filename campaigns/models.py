@@ -148,6 +148,8 @@ class Campaign(models.Model):
 # A ballot stores each answer in 4 bits beside 2 reserved codes (ballots/answers.py). Real
 # scales have 3 to 5 levels.
 MAX_RATING_OPTIONS = 14
+# ... and its cell (unit × dimension) in the rest of a smallint: 32767 // 16 (spec section 10).
+MAX_CELLS = 2047
 
 
 class RatingOption(models.Model):

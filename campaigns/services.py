@@ -11,6 +11,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from campaigns.models import (
+    MAX_CELLS,
     Campaign,
     CampaignUnit,
     Category,
@@ -332,16 +333,6 @@ def units_parse(campaign: Campaign, file: str | Path | IO[bytes], filename: str)
                 flags[col] = bool(parsed)
             if not category:
                 errors.append(CellError(sheet, rownum, idx["类别"], _("类别为空")))
-            elif category not in existing_categories and category not in plan.quotas:
-                errors.append(
-                    CellError(
-                        sheet,
-                        rownum,
-                        idx["类别"],
-                        _("未知的类别“%(c)s”:请先在评议活动中添加,或在“类别”工作表中列出")
-                        % {"c": category},
-                    )
-                )
             if not name:
                 errors.append(CellError(sheet, rownum, idx["单位"], _("单位名称为空")))
             elif name in seen:
@@ -366,11 +357,40 @@ def units_parse(campaign: Campaign, file: str | Path | IO[bytes], filename: str)
     used = {r.category for r in plan.rows}
     for cname in sorted(set(plan.quotas) - existing_categories):
         plan.new_categories.append(cname)
+    preset = PRESETS.get(campaign.preset)
+    preset_quotas = {c.name: (c.winners, c.last_place) for c in (preset.categories if preset else ())}
     for cname in sorted(used - existing_categories - set(plan.quotas)):
-        plan.warnings.append(_("类别“%(c)s”没有设置名额,按优胜0名、末位1名处理") % {"c": cname})
+        # Spec section 10: a category named only on the units sheet keeps the preset's quotas,
+        # or 0 winners and 1 last place, with a warning.
+        if cname in preset_quotas:
+            plan.quotas[cname] = preset_quotas[cname]
+            plan.new_categories.append(cname)
+        else:
+            plan.quotas[cname] = (0, 1)
+            plan.new_categories.append(cname)
+            plan.warnings.append(
+                _("类别“%(c)s”没有设置名额,按优胜0名、末位1名处理") % {"c": cname}
+            )
+    cells = _cells_after_import(campaign, plan)
+    if cells > MAX_CELLS:
+        raise SpreadsheetError(
+            _(
+                "导入后共有 %(n)d 个“单位×评议内容”,超过一次评议最多 %(max)d 个的上限:请减少单位或评议内容"
+            )
+            % {"n": cells, "max": MAX_CELLS}
+        )
     known = _registry_lookup([r.name for r in plan.rows])
     plan.new_registry_units = [r.name for r in plan.rows if r.name not in known]
     return plan
+
+
+def _cells_after_import(campaign: Campaign, plan: UnitImportPlan) -> int:
+    """Unit × dimension cells the campaign would hold once the plan is applied."""
+    registry = _registry_lookup([r.name for r in plan.rows])
+    ids = {registry[r.name].pk for r in plan.rows if r.name in registry}
+    kept = campaign.units.exclude(unit_id__in=ids).count()
+    new = len(plan.rows)
+    return (kept + new) * max(campaign.dimensions.count(), 1)
 
 
 def _registry_lookup(names: list[str]) -> dict[str, Unit]:

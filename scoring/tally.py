@@ -19,11 +19,11 @@ from django.db.models import Count
 
 from ballots.answers import CODES, Storage
 from ballots.models import Ballot
+from ballots.validity import REASON_ORDER
 from campaigns.models import Campaign
 from scoring import engine
 
 # Spec section 2: the reasons a ballot contributes nothing, in the order reports list them.
-INVALID_REASONS = ("blank_ballot", "duplicate_serial", "manual")
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def ballot_summary(campaign: Campaign) -> BallotSummary:
             valid += n
         else:
             reasons[reason] = reasons.get(reason, 0) + n
-    ordered = {r: reasons[r] for r in INVALID_REASONS if r in reasons}
+    ordered = {r: reasons[r] for r in REASON_ORDER if r in reasons}
     ordered |= {r: n for r, n in sorted(reasons.items()) if r not in ordered}
     return BallotSummary(total, valid, total - valid, ordered, by_source)
 

@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 
 from ballots.intake.imports import ballots_import, batch_undo
 from ballots.models import Ballot, ImportBatch
-from ballots.services import Answer, Layout, ballot_create, read_answers
+from ballots.services import Answer, Layout, ballot_create
 from campaigns.models import CampaignUnit, RepresentativeGroup, Unit
 from core.models import AuditLog
 from core.spreadsheets import SpreadsheetError
@@ -125,11 +125,11 @@ def test_the_import_reads_ballots_like_the_service(camp, tmp_path):
         answers = [Answer(units["甲局"], None, opts[a]) if a else Answer(units["甲局"], None, None)]
         answers.append(Answer(units["乙局"], None, None))
         answers.append(Answer(units["丙局"], None, None, spoiled=bool(c)))
-        reading = read_answers(layout, answers)
+        reading = layout.read(layout.marks(answers))
         ballot = Ballot.objects.get(campaign=camp, serial=serial)
-        stored = sorted((v.unit_id, v.option_id, v.kind) for v in ballot.votes())
-        assert stored == sorted((v.unit_id, v.option_id, v.kind) for v in reading.votes)
-        assert ballot.is_blank == reading.is_blank
+        assert list(ballot.answers) == reading.answers
+        assert (ballot.is_blank, ballot.status, ballot.invalid_reason) == (
+            reading.is_blank, reading.status, reading.invalid_reason)
 
 
 def test_blank_ballot_is_invalid(camp, tmp_path):
@@ -375,3 +375,49 @@ def test_the_plain_tally_and_the_tally_with_breakdowns_agree(camp, tmp_path):
     assert [(b.key, dict(b.counts)["满意"]) for b in unit.by_channel] == [("现场", 0), ("网上", 1)]
     assert {b.key for b in unit.by_group} == {"服务对象", "党政干部"}
     assert plain.unit(unit.unit.key and int(unit.unit.key)).by_channel == ()
+
+
+def test_import_summary_and_tally_count_a_blank_photocopy_as_a_photocopy(camp, tmp_path):
+    """Spec section 2: the first reason in the order manual, duplicate_serial, blank_ballot."""
+    rows = [
+        ("000001", "", "", None, None, None),  # blank...
+        ("000001", "", "", None, None, None),  # ...and photocopied
+        ("000002", "", "", None, None, None),  # blank only
+        ("000003", "", "", "满意", None, None),
+    ]
+    result = ballots_import(
+        campaign=camp, file=xlsx_file(tmp_path, "b.xlsx", sheet(*rows)), filename="b.xlsx"
+    )
+    assert result.blank_ballots == 1
+    assert result.batch.summary["invalid_reasons"] == {"duplicate_serial": 2, "blank_ballot": 1}
+    assert list(result.batch.summary["invalid_reasons"]) == ["duplicate_serial", "blank_ballot"]
+    assert tally(camp.slug)["ballots"]["invalid_reasons"] == result.batch.summary[
+        "invalid_reasons"]
+
+
+def test_a_resaved_copy_with_the_same_cells_is_refused_naming_the_earlier_import(camp, tmp_path):
+    """Content, not bytes, identifies a file already imported (spec section 10)."""
+    import openpyxl
+
+    first = xlsx_file(tmp_path, "a.xlsx", sheet(("000001", "", "", "满意", "满意", "满意")))
+    ballots_import(campaign=camp, file=first, filename="a.xlsx")
+    book = openpyxl.load_workbook(first)
+    book.active["K1"] = None  # touched and saved again: new bytes, the same cells
+    book.properties.creator = "另一台电脑"
+    copy = tmp_path / "a-copy.xlsx"
+    book.save(copy)
+    assert copy.read_bytes() != first.read_bytes()
+    with pytest.raises(SpreadsheetError) as exc:
+        ballots_import(campaign=camp, file=copy, filename="a-copy.xlsx")
+    assert "a.xlsx" in str(exc.value) and "不能重复导入" in str(exc.value)
+    assert Ballot.objects.filter(campaign=camp).count() == 1
+
+
+def test_a_full_width_separator_spoils_the_cell_and_a_repeated_label_counts_once(camp, tmp_path):
+    rows = [("000001", "", "", "满意，不满意", "基本满意；基本满意", "满意　满意")]
+    ballots_import(campaign=camp, file=xlsx_file(tmp_path, "b.xlsx", sheet(*rows)),
+                   filename="b.xlsx")
+    data = tally(camp.slug)
+    assert unit_row(data, "甲局")["spoiled"] == 1
+    assert unit_row(data, "乙局")["counts"]["基本满意"] == 1
+    assert unit_row(data, "丙局")["counts"]["满意"] == 1

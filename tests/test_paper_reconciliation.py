@@ -139,7 +139,8 @@ def test_table_for_the_reports(filled):
 
     table = reconciliation_table(filled)
     assert table["header"][:4] == ["编号段", "发放", "回收", "仅录一遍"]
-    assert table["header"][-3:] == ["空白票", "编号重复(复印)", "人工认定无效"]
+    # The spec's order of reasons (section 2), as the tally and the import summary list them.
+    assert table["header"][-3:] == ["人工认定无效", "编号重复(复印)", "空白票"]
     labels = [row[0] for row in table["rows"]]
     assert labels == [
         "000001–000050 社会随机评",

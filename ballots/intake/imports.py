@@ -8,27 +8,28 @@ and executemany on SQLite: one row per ballot, its answers in one array (ballots
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
 import re
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ballots.answers import BLANK as STORED_BLANK
-from ballots.answers import CODES, Storage
-from ballots.answers import SPOILED as STORED_SPOILED
+from ballots.answers import Storage
 from ballots.models import Ballot, Comment, ImportBatch
+from ballots.reading import UNMARKED, Scheme, mark_of, read_ballot
 from ballots.services import WRITABLE
-from ballots.validity import refresh_serial_validity
+from ballots.validity import invalid_reasons, refresh_serial_validity
 from campaigns.models import Campaign, RepresentativeGroup
 from core.audit import audit
 from core.spreadsheets import (
@@ -43,8 +44,7 @@ Progress = Callable[[int, int, str], None]
 
 SERIAL, CHANNEL, GROUP = "编号", "渠道", "代表类别"
 # Several labels in one cell (a spoiled answer) are separated by commas or spaces.
-SEPARATORS = re.compile(r"[,,、;;\s]+")
-BLANK, SPOILED = 0, 255
+SEPARATORS = re.compile(r"[,\uff0c\u3001;\uff1b\s]+")  # , ， 、 ; ； and any space
 MAX_ERRORS = 200
 
 
@@ -53,7 +53,8 @@ class ParsedFile:
     """A checked file, ready to write: one `bytes` of cell codes per ballot."""
 
     filename: str
-    sha256: str
+    sha256: str  # of the cell values (the content), which identifies an imported file
+    file_sha256: str  # of the bytes, to refuse the very same file before reading it
     sheet: str
     cells: list[tuple[int, int | None]]  # (unit id, dimension id) per ballot column
     option_ids: list[int]  # code k (1-based) -> option id
@@ -137,16 +138,15 @@ def _columns(
 
 
 def _decode(raw: Any, code_of: dict[str, int]) -> int | str:
-    """One answer cell: 0 (blank), an option code, SPOILED, or the unknown label (an error)."""
+    """One answer cell: its mark (ballots.reading), or the first unknown label (an error)."""
     text = cell_text(raw)
     if not text:
-        return 0
+        return UNMARKED
     labels = [t for t in SEPARATORS.split(text) if t]
     unknown = [t for t in labels if t not in code_of]
     if unknown:
         return unknown[0]
-    # Several marks on one unit: spoiled, counted nowhere (spec section 2).
-    return code_of[labels[0]] if len(set(labels)) == 1 else SPOILED
+    return mark_of(code_of[label] for label in labels)
 
 
 def ballots_parse(
@@ -156,7 +156,7 @@ def ballots_parse(
     progress: Progress | None = None,
 ) -> ParsedFile:
     """Read and check the whole file; raise SpreadsheetError listing every problem found."""
-    sha = file_sha256(file)
+    file_sha = file_sha256(file)
     book = read_first_sheet(file)
     sheet = book.title
     total = max(book.height - 1, 0)
@@ -167,9 +167,13 @@ def ballots_parse(
     fixed, ballot_cols = _columns(campaign, tuple(header), sheet)
     options = list(campaign.options.order_by("order", "id").values_list("id", "label"))
     code_of = {label: k for k, (_id, label) in enumerate(options, start=1)}
+    # Spec section 10: the content (the cell values of the ballot sheet), not the bytes, says
+    # whether a file was imported before: a re-saved copy has new bytes and the same cells.
+    content = hashlib.sha256(repr(_trimmed(header)).encode())
     parsed = ParsedFile(
         filename=filename,
-        sha256=sha,
+        sha256="",
+        file_sha256=file_sha,
         sheet=sheet,
         cells=[cell for _col, cell in ballot_cols],
         option_ids=[oid for oid, _label in options],
@@ -190,6 +194,7 @@ def ballots_parse(
             v is None or (isinstance(v, str) and not v.strip()) for v in values
         ):
             continue  # an empty row (keyed sheets often end with some)
+        content.update(b"\x1e" + repr(_trimmed(values)).encode())
         if len(values) < width:
             values = tuple(values) + (None,) * (width - len(values))
         serial = cell_text(values[serial_col])
@@ -228,6 +233,7 @@ def ballots_parse(
         )
         parsed.groups.append(cell_text(values[group_col])[:100] if group_col is not None else "")
         parsed.codes.append(bytes(codes))
+    parsed.sha256 = content.hexdigest()
     if errors:
         if len(errors) >= MAX_ERRORS:
             errors.append(CellError(sheet, None, None, _("错误过多,只列出前 %d 个") % MAX_ERRORS))
@@ -249,10 +255,23 @@ class ImportResult:
     warnings: list[str]
 
 
+def _trimmed(values: Sequence[Any]) -> tuple[Any, ...]:
+    """A row without its trailing empty cells (a re-saved file may drop or add them)."""
+    end = len(values)
+    while end and (values[end - 1] is None or values[end - 1] == ""):
+        end -= 1
+    return tuple(values[:end])
+
+
 def _check_not_imported(campaign: Campaign, sha: str) -> None:
-    earlier = ImportBatch.objects.filter(
-        campaign=campaign, kind=ImportBatch.Kind.BALLOTS, sha256=sha, undone_at__isnull=True
-    ).first()
+    """Refuse a file whose content (or, before reading it, whose bytes) a standing batch has."""
+    earlier = (
+        ImportBatch.objects.filter(
+            campaign=campaign, kind=ImportBatch.Kind.BALLOTS, undone_at__isnull=True
+        )
+        .filter(Q(sha256=sha) | Q(summary__file_sha256=sha))
+        .first()
+    )
     if earlier is not None:
         raise SpreadsheetError(
             _("该文件已于 %(at)s 导入(批次“%(name)s”,%(n)d 张选票),不能重复导入")
@@ -332,10 +351,15 @@ def _write(
         rows=n,
         created_by=user if getattr(user, "is_authenticated", False) else None,
     )
-    answers = _stored_answers(campaign, parsed)
+    scheme = Scheme.build(
+        Storage.build(parsed.cells, parsed.option_ids),
+        parsed.cells,
+        parsed.option_ids,
+        campaign.blank_means_id,
+    )
+    readings = [read_ballot(scheme, marks) for marks in parsed.codes]
     today = timezone.localdate()
     ballot_ids = list(_uuids(n))
-    is_blank = [not any(c) for c in parsed.codes]
     if progress:
         progress(0, n, _("正在写入 %(n)d 张选票") % {"n": n})
     ballot_rows = [
@@ -344,10 +368,10 @@ def _write(
             parsed.serials[i],
             parsed.channels[i],
             groups.get(parsed.groups[i]) if parsed.groups[i] else None,
-            Ballot.Status.INVALID if is_blank[i] else Ballot.Status.VALID,
-            Ballot.Reason.BLANK_BALLOT if is_blank[i] else "",
-            is_blank[i],
-            answers[i],
+            readings[i].status,
+            readings[i].invalid_reason,
+            readings[i].is_blank,
+            readings[i].answers,
         )
         for i in range(n)
     ]
@@ -376,15 +400,20 @@ def _write(
         )
     duplicated = sorted(refresh_serial_validity(campaign, candidates + sorted(existing)))
 
-    counts = Counter(Ballot.objects.filter(batch=batch).values_list("status", flat=True).order_by())
+    # Read back from the stored ballots, after the repeated serials were judged: a blank
+    # photocopy counts as a photocopy (spec section 2's order), as the tally counts it.
+    reasons = invalid_reasons(Ballot.objects.filter(batch=batch))
+    invalid = sum(reasons.values())
     summary = {
         "ballots": n,
-        "valid": counts.get(Ballot.Status.VALID, 0),
-        "invalid": counts.get(Ballot.Status.INVALID, 0),
-        "blank_ballots": sum(is_blank),
+        "valid": n - invalid,
+        "invalid": invalid,
+        "invalid_reasons": reasons,
+        "blank_ballots": reasons.get(Ballot.Reason.BLANK_BALLOT, 0),
         "duplicate_serials": duplicated,
         "new_groups": new_groups,
         "sheet": parsed.sheet,
+        "file_sha256": parsed.file_sha256,
     }
     batch.summary = summary
     batch.save(update_fields=["summary"])
@@ -408,25 +437,6 @@ def _write(
         new_groups=new_groups,
         warnings=warnings,
     )
-
-
-def _stored_answers(campaign: Campaign, parsed: ParsedFile) -> list[list[int]]:
-    """Every ballot's answers in the stored encoding (ballots/answers.py), following
-    `services.read_answers`: a blank cell becomes `blank_means` where the scale has one.
-
-    Each element depends only on the column and the code read, so the table of elements is
-    computed once per column, and a ballot is one lookup per cell."""
-    storage = Storage.build(parsed.cells, parsed.option_ids)
-    slot_of, code_of = storage.slot_of, storage.code_of
-    blank_means = campaign.blank_means_id
-    stored: dict[int, int] = {k: code_of[oid] for k, oid in enumerate(parsed.option_ids, 1)}
-    stored[SPOILED] = STORED_SPOILED
-    stored[BLANK] = code_of[blank_means] if blank_means else STORED_BLANK
-    slots = [slot_of[cell] for cell in parsed.cells]
-    # Columns in slot order, so the array comes out in the order the database checks.
-    order = sorted(range(len(slots)), key=slots.__getitem__)
-    table = [{k: slots[j] * CODES + v for k, v in stored.items()} for j in order]
-    return [[t[codes[j]] for t, j in zip(table, order, strict=True)] for codes in parsed.codes]
 
 
 class _SqliteWriter:

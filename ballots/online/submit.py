@@ -178,7 +178,7 @@ def ballot_submit(
             ballot = _new_ballot(
                 campaign=campaign,
                 source=Ballot.Source.ONLINE,
-                answers=answers,
+                marks=layout.marks(answers),
                 layout=layout,
                 channel=channel,
             )

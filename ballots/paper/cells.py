@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from ballots.reading import SEVERAL
 from ballots.services import (
-    Answer,
     BallotError,
     Layout,
 )
@@ -118,13 +118,7 @@ def parse_keys(
     return codes
 
 
-def answers_of(
-    codes: Sequence[int], rows: Sequence[Row], options: Sequence[RatingOption]
-) -> list[Answer]:
-    out: list[Answer] = []
-    for row, code in zip(rows, codes, strict=True):
-        if code == SPOILED:
-            out.append(Answer(row.unit_id, row.dimension_id, None, spoiled=True))
-        elif code != BLANK:
-            out.append(Answer(row.unit_id, row.dimension_id, options[code - 1].pk))
-    return out
+def marks_of(codes: Sequence[int]) -> list[int]:
+    """The marks (ballots.reading) of one ballot's keys: a key is the option's position in the
+    scale, as a mark is, except 9 for several marks."""
+    return [SEVERAL if code == SPOILED else code for code in codes]

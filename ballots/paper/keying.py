@@ -31,7 +31,7 @@ from ballots.paper.cells import (
     RESOLVE_PERM,
     PaperError,
     Row,
-    answers_of,
+    marks_of,
     options_of,
     parse_keys,
     rows_of,
@@ -83,7 +83,7 @@ def _make_ballot(
     return ballot_create(
         campaign=campaign,
         source=Ballot.Source.PAPER,
-        answers=answers_of(codes, rows, options),
+        marks=marks_of(codes),
         serial=serial,
         channel=rng.channel if rng else "",
         district=rng.district if rng else "",

@@ -12,13 +12,11 @@ from ballots.models import Ballot, KeyedEntry, PrintedRange
 from ballots.paper.cells import OUTSIDE
 from ballots.paper.disputes import _open_papers
 from ballots.paper.ranges import Ranges
+from ballots.validity import REASON_ORDER
 from campaigns.models import Campaign
 
-INVALID_REASONS = (
-    Ballot.Reason.BLANK_BALLOT,
-    Ballot.Reason.DUPLICATE_SERIAL,
-    Ballot.Reason.MANUAL,
-)
+# The spec's order of reasons (section 2), as every other count of reasons.
+INVALID_REASONS = REASON_ORDER
 
 
 @dataclass
