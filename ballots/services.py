@@ -13,8 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 
+from ballots import sql
 from ballots.answers import LayoutError, Storage
 from ballots.models import AccessCode, Ballot, Comment, ImportBatch
 from ballots.reading import SEVERAL as SEVERAL_MARK
@@ -121,35 +122,6 @@ class Layout:
             raise BallotError(str(exc)) from None
 
 
-def _db_value(field: Any, obj: Ballot) -> Any:
-    """The value Django's save() would send for one field of a new ballot (`pre_save` sets
-    the day of `received_on`). On PostgreSQL the answers go as one array literal: psycopg
-    would otherwise quote the 66 elements one by one in Python on every submission."""
-    value = field.get_db_prep_save(field.pre_save(obj, True), connection)
-    if field.attname == "answers" and connection.vendor == "postgresql" and value is not None:
-        return "{" + ",".join(map(str, value)) + "}"
-    return value
-
-
-def _insert(obj: Ballot) -> Ballot:
-    """INSERT one new ballot as Django's save() would, minus the query building: during a
-    vote in a hall this runs hundreds of times a second, and building the INSERT cost more
-    than running it. Same columns, same conversions; the database's constraints check it as
-    for any other write."""
-    fields = Ballot._meta.concrete_fields
-    values = [_db_value(f, obj) for f in fields]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    with connection.cursor() as cur:
-        cur.execute(
-            f"INSERT INTO {Ballot._meta.db_table} ({columns}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))})",
-            values,
-        )
-    obj._state.adding = False
-    obj._state.db = connection.alias
-    return obj
-
-
 def _new_ballot(
     *, campaign: Campaign, source: str, marks: Sequence[int], layout: Layout, **fields: Any
 ) -> Ballot:
@@ -209,7 +181,7 @@ def ballot_create(
     # No savepoint: if anything below fails, the caller's whole transaction (e.g. the code
     # being claimed) must fail with it anyway.
     with transaction.atomic(savepoint=False):
-        ballot = _insert(new)
+        ballot = sql.insert_ballot(new)
         texts = [(u, t.strip()) for u, t in (comments or {}).items() if t and t.strip()]
         Comment.objects.bulk_create(
             Comment(ballot=ballot, campaign=campaign, unit_id=u, text=t[:2000]) for u, t in texts
@@ -273,20 +245,3 @@ def ballot_restore(*, ballot: Ballot, reason: str, user: Any) -> Ballot:
     return locked
 
 
-def campaign_status_for_write(campaign: Campaign) -> str | None:
-    """The campaign's status, read inside a writing transaction (online submissions, keyed
-    paper entries).
-
-    On PostgreSQL the row is read FOR SHARE: writers do not block each other, but closing
-    the campaign (which locks the row FOR UPDATE) waits for writes in flight, so nothing lands
-    after the campaign was closed. SQLite transactions here are IMMEDIATE (settings), which
-    serialises writers anyway."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute(
-                "SELECT status FROM campaigns_campaign WHERE id = %s FOR SHARE", [campaign.pk]
-            )
-            row = cur.fetchone()
-    else:
-        row = Campaign.objects.filter(pk=campaign.pk).values_list("status").first()
-    return row[0] if row is not None else None

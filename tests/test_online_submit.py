@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from ballots import sql as ballot_sql
 from ballots.models import AccessCode, Ballot, Comment
 from ballots.online import submit as services
 from ballots.online.codes import ALPHABET, codes_unnamed
@@ -183,7 +184,7 @@ def test_check_then_write_interleaving_still_gives_one_ballot(camp, monkeypatch)
     its write, a second submission of the same code runs to completion. The conditional
     update then changes no row, so the first gets the stored receipt and no second ballot."""
     code = one_code(camp)
-    original = services._claim_code
+    original = ballot_sql.claim_code
     interleaved: list[services.Receipt] = []
     paused_once = []
 
@@ -196,10 +197,10 @@ def test_check_then_write_interleaving_still_gives_one_ballot(camp, monkeypatch)
             )
         return original(**kw)
 
-    monkeypatch.setattr(services, "_claim_code", paused)
+    monkeypatch.setattr(ballot_sql, "claim_code", paused)
     # The transaction's path: the one-statement path (PostgreSQL) has no gap between check
     # and write; as when it finds nothing to claim, it writes nothing and hands over.
-    monkeypatch.setattr(services, "_submit_in_one_statement", lambda **kw: False)
+    monkeypatch.setattr(ballot_sql, "submit_in_one_statement", lambda **kw: False)
     first = ballot_submit(campaign=camp, code=code.code, answers=all_satisfied(camp))
     assert first.repeated and first.number == interleaved[0].number
     assert Ballot.objects.filter(campaign=camp).count() == 1
@@ -213,7 +214,7 @@ def test_one_statement_submission_hands_over_when_it_writes_nothing(camp, monkey
     receipt: one ballot, whatever the order. Its answers, read once by the statement, are
     still whole for the path after it."""
     code = one_code(camp)
-    original = services._submit_in_one_statement
+    original = ballot_sql.submit_in_one_statement
     calls: list[bool] = []
     interleaved: list[services.Receipt] = []
 
@@ -227,7 +228,7 @@ def test_one_statement_submission_hands_over_when_it_writes_nothing(camp, monkey
         calls.append(wrote)
         return wrote
 
-    monkeypatch.setattr(services, "_submit_in_one_statement", racing)
+    monkeypatch.setattr(ballot_sql, "submit_in_one_statement", racing)
     first = ballot_submit(
         campaign=camp,
         code=code.code,
@@ -250,7 +251,7 @@ def test_one_statement_path_writes_what_the_transaction_writes(camp, monkeypatch
     b = AccessCode.objects.create(campaign=camp, code="ABCD-EFGH-JKMN-PQR3", representative=rep)
     answers = all_satisfied(camp)[1:]  # one unit left blank
     ballot_submit(campaign=camp, code=a.code, answers=answers, channel="大厅")
-    monkeypatch.setattr(services, "_submit_in_one_statement", lambda **kw: False)
+    monkeypatch.setattr(ballot_sql, "submit_in_one_statement", lambda **kw: False)
     ballot_submit(campaign=camp, code=b.code, answers=answers, channel="大厅")
     one, other = Ballot.objects.filter(campaign=camp).values()
     one.pop("id"), other.pop("id")

@@ -165,7 +165,7 @@ def test_sql_counts_place_every_serial_as_ranges_find_does(camp, office):
     range that Ranges.find gives it in Python: leading zeros, the edges of ranges, gaps,
     letters, full-width digits, zero, and more digits than any range holds."""
     from ballots.paper.ranges import Ranges
-    from ballots.paper.reconciliation import _paper_counts
+    from ballots.sql import paper_counts as _paper_counts
 
     range_create(campaign=camp, first=1, last=50, user=office)
     range_create(campaign=camp, first=100, last=199, width=3, user=office)

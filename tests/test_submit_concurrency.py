@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
+from ballots import sql as ballot_sql
 from ballots.models import AccessCode, Ballot
 from ballots.online import submit as services
 from ballots.online.submit import Receipt, ballot_submit
@@ -99,15 +100,15 @@ def test_200_simultaneous_submissions_of_one_code_make_one_ballot(
 def _paths(monkeypatch, second: str) -> None:
     """The thread named "first" takes the transaction's path (it can be paused inside it);
     the others take `second`: the transaction's path too, or the one-statement path that
-    anonymous submissions take on PostgreSQL (services._submit_in_one_statement)."""
-    original = services._submit_in_one_statement
+    anonymous submissions take on PostgreSQL (ballot_sql.submit_in_one_statement)."""
+    original = ballot_sql.submit_in_one_statement
 
     def chosen(**kw: Any) -> bool:
         if threading.current_thread().name == "first" or second == "transaction":
             return False  # as when it finds nothing to claim: writes nothing, hands over
         return original(**kw)
 
-    monkeypatch.setattr(services, "_submit_in_one_statement", chosen)
+    monkeypatch.setattr(ballot_sql, "submit_in_one_statement", chosen)
 
 
 PATHS = pytest.mark.parametrize("second", ["transaction", "one statement"])
@@ -193,7 +194,7 @@ def test_check_passed_in_both_then_write_still_one_ballot(
     camp = open_campaign(campaign_factory)
     code = one_code(camp)
     checked, release = threading.Event(), threading.Event()
-    original = services._claim_code
+    original = ballot_sql.claim_code
 
     def claim_after_pause(**kw: Any) -> int:
         if threading.current_thread().name == "first":
@@ -203,7 +204,7 @@ def test_check_passed_in_both_then_write_still_one_ballot(
             assert release.wait(WAIT)
         return original(**kw)
 
-    monkeypatch.setattr(services, "_claim_code", claim_after_pause)
+    monkeypatch.setattr(ballot_sql, "claim_code", claim_after_pause)
     out: dict[str, Any] = {}
 
     def run(name: str) -> None:

@@ -9,8 +9,6 @@ and executemany on SQLite: one row per ballot, its answers in one array (ballots
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import os
 import re
 import uuid
@@ -20,11 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ballots import sql
 from ballots.answers import Storage
 from ballots.models import Ballot, Comment, ImportBatch
 from ballots.reading import UNMARKED, Scheme, mark_of, read_ballot
@@ -377,13 +376,7 @@ def _write(
     ]
     # Progress is reported before the writing, never during it: on PostgreSQL the connection
     # is busy streaming COPY, and a progress UPDATE on it would wait for ever.
-    writer = _PostgresWriter() if connection.vendor == "postgresql" else _SqliteWriter()
-    writer.ballots(campaign.id, batch.id, today, ballot_rows)
-    if connection.vendor == "postgresql" and n >= 1000:
-        # Rows bulk-loaded by COPY are invisible to the planner until autovacuum gets round to
-        # them; without statistics the tally's join ran as a nested loop (minutes, not ms).
-        with connection.cursor() as cur:
-            cur.execute(f"ANALYZE {Ballot._meta.db_table}")
+    sql.write_ballot_rows(campaign.id, batch.id, today, ballot_rows)
 
     # Repeated serials: within the file, or against ballots already in the campaign.
     in_file = Counter(parsed.serials)
@@ -437,110 +430,6 @@ def _write(
         new_groups=new_groups,
         warnings=warnings,
     )
-
-
-class _SqliteWriter:
-    """executemany into the tables Django made (UUIDs stored as 32 hex characters)."""
-
-    def ballots(self, campaign_id: int, batch_id: int, today: Any, rows: list[tuple]) -> None:
-        sql = (
-            f"INSERT INTO {Ballot._meta.db_table} (id, campaign_id, source, serial, channel, "
-            "group_id, district, status, invalid_reason, invalid_note, is_blank, batch_id, "
-            "access_code_id, received_on, answers) VALUES (?, ?, 'paper', ?, ?, ?, '', ?, ?, '', "
-            "?, ?, NULL, ?, ?)"
-        )
-        day = today.isoformat()
-        with connection.cursor() as cur:
-            cur.executemany(
-                sql.replace("?", "%s"),
-                [
-                    (
-                        bid.hex,
-                        campaign_id,
-                        serial,
-                        channel,
-                        group,
-                        status,
-                        reason,
-                        blank,
-                        batch_id,
-                        day,
-                        json.dumps(answers, separators=(",", ":")),
-                    )
-                    for bid, serial, channel, group, status, reason, blank, answers in rows
-                ],
-            )
-
-
-def _copy_text(value: object) -> str:
-    """One field in COPY's text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    text = str(value)
-    if any(c in text for c in "\\\t\n\r"):
-        text = (
-            text.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    return text
-
-
-class _PostgresWriter:
-    """COPY ... FROM STDIN through psycopg 3: about 2 M rows a second."""
-
-    def _copy(self, table: str, columns: str, lines: Iterator[str]) -> None:
-        with connection.cursor() as cur:
-            raw = cur.cursor  # psycopg's own cursor, inside Django's transaction
-            with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                buf = io.StringIO()
-                size = 0
-                for line in lines:
-                    buf.write(line)
-                    size += 1
-                    if size >= 20_000:
-                        copy.write(buf.getvalue())
-                        buf = io.StringIO()
-                        size = 0
-                if size:
-                    copy.write(buf.getvalue())
-
-    def ballots(self, campaign_id: int, batch_id: int, today: Any, rows: list[tuple]) -> None:
-        day = today.isoformat()
-        self._copy(
-            Ballot._meta.db_table,
-            "id, campaign_id, source, serial, channel, group_id, district, status, "
-            "invalid_reason, invalid_note, is_blank, batch_id, access_code_id, received_on, "
-            "answers",
-            (
-                "\t".join(
-                    _copy_text(v)
-                    for v in (
-                        bid,
-                        campaign_id,
-                        "paper",
-                        serial,
-                        channel,
-                        group,
-                        "",
-                        status,
-                        reason,
-                        "",
-                        blank,
-                        batch_id,
-                        None,
-                        day,
-                    )
-                )
-                + "\t{"
-                + ",".join(map(str, answers))
-                + "}\n"
-                for bid, serial, channel, group, status, reason, blank, answers in rows
-            ),
-        )
 
 
 def batch_undo(*, batch: ImportBatch, user: Any, reason: str = "") -> int:

@@ -18,11 +18,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ballots import sql
 from ballots.models import AccessCode, CodeAttempt
 from campaigns.models import Campaign, Representative, RepresentativeGroup
 from core.audit import audit
@@ -265,26 +266,6 @@ def attempt_record(*, client: str, campaign: Campaign | None, reason: str) -> No
     CodeAttempt.objects.create(client=client[:64], campaign=campaign, reason=reason[:20])
 
 
-def recent_attempts_sql(client: str) -> tuple[str, list[Any]]:
-    """A query counting `client`'s wrong codes in the window, up to the limit: as a scalar
-    subquery, so the ballot page can ask it in the same round trip as its other reads."""
-    limit = settings.PINGYI_CODE_ATTEMPTS_PER_WINDOW
-    since = timezone.now() - dt.timedelta(seconds=settings.PINGYI_CODE_WINDOW_SECONDS)
-    return (
-        f"SELECT COUNT(*) FROM (SELECT 1 FROM {CodeAttempt._meta.db_table} "
-        "WHERE client = %s AND at > %s LIMIT %s) recent",
-        [client[:64], since, limit],
-    )
-
-
-def recent_attempts(client: str) -> int:
-    """`client`'s wrong codes in the window, counted up to the limit (recent_attempts_sql)."""
-    sql, params = recent_attempts_sql(client)
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.fetchone()[0]
-
-
 def attempt_wait_minutes(client: str, *, recent: int | None = None) -> int:
     """0 if `client` may try a code now, else the whole minutes until it may. `recent`: the
     count of `recent_attempts_sql`, when the caller has asked it already."""
@@ -295,7 +276,7 @@ def attempt_wait_minutes(client: str, *, recent: int | None = None) -> int:
     # Every online submission asks this, and nearly always the answer is 0: a plain count
     # first (building the ORM query cost more than running it), the times only when needed.
     if recent is None:
-        recent = recent_attempts(client)
+        recent = sql.recent_attempts(client)
     if recent < limit:
         return 0
     times = list(

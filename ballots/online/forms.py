@@ -8,18 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
-from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ballots import sql
 from ballots.online.codes import normalise
 from ballots.services import Answer
 from campaigns.models import (
     Campaign,
-    CampaignUnit,
-    Category,
-    Dimension,
-    RatingOption,
     RepresentativeGroup,
 )
 
@@ -88,25 +84,7 @@ class BallotItems:
 
     @classmethod
     def of(cls, campaign: Campaign) -> BallotItems:
-        # Plain SQL, two round trips: every submission reads this, and building the three
-        # ORM queries cost more than running them.
-        unit_t, cat_t = CampaignUnit._meta.db_table, Category._meta.db_table
-        dim_t, opt_t = Dimension._meta.db_table, RatingOption._meta.db_table
-        with connection.cursor() as cur:
-            cur.execute(
-                f"SELECT u.id, u.name, u.category_id, c.name FROM {unit_t} u "
-                f"JOIN {cat_t} c ON c.id = u.category_id WHERE u.campaign_id = %s "
-                'ORDER BY c."order", u."order", u.id',
-                [campaign.pk],
-            )
-            rows = cur.fetchall()
-            cur.execute(
-                f'SELECT 0, id, name, "order" FROM {dim_t} WHERE campaign_id = %s '
-                f'UNION ALL SELECT 1, id, label, "order" FROM {opt_t} WHERE campaign_id = %s '
-                "ORDER BY 1, 4, 2",
-                [campaign.pk, campaign.pk],
-            )
-            named = cur.fetchall()
+        rows, named = sql.ballot_items_rows(campaign.pk)
         return cls.from_rows(
             rows,
             [(pk, name) for kind, pk, name, _o in named if kind == 0],

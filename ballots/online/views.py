@@ -24,13 +24,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from ballots import sql
 from ballots.models import AccessCode
 from ballots.online.codes import (
     attempt_record,
     attempt_wait_minutes,
     normalise,
-    recent_attempts,
-    recent_attempts_sql,
 )
 from ballots.online.forms import (
     BallotForm,
@@ -40,8 +39,7 @@ from ballots.online.forms import (
 )
 from ballots.online.submit import CodeRefused, ballot_submit
 from ballots.services import BallotError, Layout
-from ballots.sql import fetchone_prepared
-from campaigns.models import Campaign, CampaignUnit, Category, Dimension, RatingOption
+from campaigns.models import Campaign
 
 # Reasons recorded in CodeAttempt: wrong guesses. A correct code in a closed campaign is not
 # an attack and is not recorded.
@@ -229,19 +227,17 @@ def _campaign_converters() -> list[tuple[int, Any, list[Any]]]:
 
 def _ballot_reads(slug: str, client: str) -> tuple[Campaign, BallotItems, int]:
     """The campaign (or 404), what its ballot lists, and how many wrong codes `client` tried
-    lately (codes.recent_attempts_sql): everything a submission reads before it writes.
+    lately (sql.recent_attempts_sql): everything a submission reads before it writes.
 
     On PostgreSQL in one round trip, the lists as JSON arrays in ballot order: a hall of
     representatives submits hundreds of ballots a second, and four round trips (each with
     its Python and its planning in the database) were a fifth of a submission's time. The
     same reads as `_campaign_by_slug`, `BallotItems.of` and `attempt_wait_minutes`, which
     SQLite uses (tests/test_online_views.py holds the two to the same answers)."""
-    if connection.vendor != "postgresql":
+    if not sql.one_round_trip_reads():
         campaign = _campaign_by_slug(slug)
-        return campaign, BallotItems.of(campaign), recent_attempts(client)
-    attempts, attempt_params = recent_attempts_sql(client)
-    sql = _ballot_reads_sql(attempts)
-    row = fetchone_prepared(sql, [*attempt_params, slug])
+        return campaign, BallotItems.of(campaign), sql.recent_attempts(client)
+    row = sql.ballot_page_row(slug, client)
     if row is None:
         raise Http404
     n = len(_CAMPAIGN_ATTNAMES)
@@ -250,28 +246,6 @@ def _ballot_reads(slug: str, client: str) -> tuple[Campaign, BallotItems, int]:
     items = BallotItems.from_rows(*lists)
     recent = row[n + 3]
     return campaign, items, recent
-
-
-@functools.cache
-def _ballot_reads_sql(attempts: str) -> str:
-    """The query of `_ballot_reads` around the wrong-code count's subquery: built once."""
-    qn = connection.ops.quote_name
-    columns = ", ".join(f"c.{qn(f.column)}" for f in Campaign._meta.concrete_fields)
-    units, cats, dims, opts = (
-        m._meta.db_table for m in (CampaignUnit, Category, Dimension, RatingOption)
-    )
-    return f"""
-        SELECT {columns},
-            (SELECT json_agg(json_build_array(u.id, u.name, u.category_id, k.name)
-                             ORDER BY k."order", u."order", u.id)
-             FROM {units} u JOIN {cats} k ON k.id = u.category_id WHERE u.campaign_id = c.id),
-            (SELECT json_agg(json_build_array(d.id, d.name) ORDER BY d."order", d.id)
-             FROM {dims} d WHERE d.campaign_id = c.id),
-            (SELECT json_agg(json_build_array(o.id, o.label) ORDER BY o."order", o.id)
-             FROM {opts} o WHERE o.campaign_id = c.id),
-            ({attempts})
-        FROM {Campaign._meta.db_table} c WHERE c.slug = %s
-    """
 
 
 def _categories(form: BallotForm) -> list[dict[str, Any]]:

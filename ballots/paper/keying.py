@@ -41,8 +41,8 @@ from ballots.services import (
     WRITABLE,
     Layout,
     ballot_create,
-    campaign_status_for_write,
 )
+from ballots.sql import campaign_status_for_write
 from campaigns.models import Campaign, RatingOption
 from core.audit import audit
 
@@ -51,7 +51,7 @@ from core.audit import audit
 
 def _assert_writable(campaign: Campaign) -> None:
     """The status is read FOR SHARE inside the writing transaction (see
-    services.campaign_status_for_write): closing waits for entries in flight."""
+    sql.campaign_status_for_write): closing waits for entries in flight."""
     status = campaign_status_for_write(campaign)
     if status not in WRITABLE:
         raise PaperError(_("评议活动已结束,不能再录入或裁决选票"), code="closed")

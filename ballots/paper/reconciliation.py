@@ -8,7 +8,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from ballots.models import Ballot, KeyedEntry, PrintedRange
+from ballots import sql
+from ballots.models import Ballot, PrintedRange
 from ballots.paper.cells import OUTSIDE
 from ballots.paper.disputes import _open_papers
 from ballots.paper.ranges import Ranges
@@ -135,54 +136,6 @@ class Reconciliation:
         }
 
 
-def _paper_counts(campaign: Campaign) -> list[tuple[int | None, str, str, bool, bool, int]]:
-    """The campaign's paper ballots counted by (printed range, status, reason, imported,
-    verified by two passes), in one GROUP BY: the reports print this table, and reading
-    11,000 ballots into Python to count them was a tenth of the ranking PDF's time.
-
-    The range is found as `Ranges.find` finds it: a serial of ASCII digits only, read as a
-    number, falls in the range with the greatest first serial not above it if that range
-    holds it, else in none (范围外). Serials of more than 18 significant digits exceed every
-    range (PrintedRange.last is an integer column) and are not cast."""
-    from django.db import connection
-
-    b, k, r = (m._meta.db_table for m in (Ballot, KeyedEntry, PrintedRange))
-    if connection.vendor == "postgresql":
-        digits = "b.serial ~ '^[0-9]+$'"
-    else:
-        digits = "b.serial <> '' AND b.serial NOT GLOB '*[^0-9]*'"
-    sql = f"""
-        WITH passes AS (
-            SELECT ballot_id, count(*) AS n FROM {k}
-            WHERE campaign_id = %s AND status IN (%s, %s) GROUP BY ballot_id
-        ), paper AS (
-            SELECT b.status, b.invalid_reason, b.batch_id IS NOT NULL AS imported,
-                   COALESCE(p.n, 0) >= 2 AS verified,
-                   CASE WHEN {digits} AND length(ltrim(b.serial, '0')) <= 18
-                        THEN CAST(b.serial AS BIGINT) END AS num
-            FROM {b} b LEFT JOIN passes p ON p.ballot_id = b.id
-            WHERE b.campaign_id = %s AND b.source = %s
-        ), placed AS (
-            SELECT paper.*, (
-                SELECT r.id FROM {r} r WHERE r.campaign_id = %s AND r.first <= paper.num
-                ORDER BY r.first DESC LIMIT 1
-            ) AS candidate FROM paper
-        )
-        SELECT r.id, placed.status, placed.invalid_reason, placed.imported, placed.verified,
-               count(*)
-        FROM placed LEFT JOIN {r} r ON r.id = placed.candidate AND placed.num <= r.last
-        GROUP BY r.id, placed.status, placed.invalid_reason, placed.imported, placed.verified
-    """
-    done = [str(s) for s in KeyedEntry.DONE]
-    params = [campaign.pk, *done, campaign.pk, Ballot.Source.PAPER.value, campaign.pk]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [
-            (rid, status, reason, bool(imported), bool(verified), n)
-            for rid, status, reason, imported, verified, n in cursor.fetchall()
-        ]
-
-
 def reconciliation(campaign: Campaign) -> Reconciliation:
     """Issued, returned, keyed once, verified, in dispute, valid, invalid by reason: per
     printed range, for serials outside every range ("范围外"), and in total.
@@ -196,7 +149,7 @@ def reconciliation(campaign: Campaign) -> Reconciliation:
         rng = ranges.find(serial)
         return rows[rng.pk] if rng is not None else outside
 
-    for range_id, status, reason, imported, verified, n in _paper_counts(campaign):
+    for range_id, status, reason, imported, verified, n in sql.paper_counts(campaign):
         row = rows[range_id] if range_id is not None else outside
         row.returned += n
         if imported:

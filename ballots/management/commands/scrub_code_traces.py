@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
 
+from ballots import sql
 from ballots.online.codes import codes_scrub_traces
 from campaigns.models import Campaign
 
@@ -30,7 +30,5 @@ class Command(BaseCommand):
             raise CommandError("记名评议本就保存选票与评议码的关联,无需处理")
         n = codes_scrub_traces(campaign=campaign)
         self.stdout.write(f"已重写 {n} 个已使用的评议码")
-        if vacuum and connection.vendor == "postgresql":
-            with connection.cursor() as cur:
-                cur.execute("VACUUM ballots_accesscode")
+        if vacuum and sql.vacuum_codes():
             self.stdout.write("已 VACUUM ballots_accesscode")
