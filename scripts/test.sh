@@ -11,8 +11,15 @@ echo "== ruff"
 echo "== makemigrations --check"
 DEBUG=1 $PY manage.py makemigrations --check --dry-run >/dev/null
 
+echo "== mypy"
+DEBUG=1 .venv/bin/mypy
+
+# Two processes (the machines have two cores); the tests that open hundreds of connections run
+# in one of them, one after another (xdist_group "db-races").
+XDIST=(-n "${PINGYI_TEST_WORKERS:-2}" --dist loadgroup)
+
 echo "== tests on SQLite"
-env -u DATABASE_URL $PY -m pytest "$@"
+env -u DATABASE_URL $PY -m pytest "${XDIST[@]}" "$@"
 
 echo "== tests on PostgreSQL"
 PGHOST_=127.0.0.1
@@ -31,4 +38,4 @@ if [ "${maxconn:-0}" -lt 250 ]; then
   trap 'runuser -u postgres -- "$bindir/pg_ctl" -D "$tmp/data" -m fast stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
 fi
 DATABASE_URL="postgres://postgres@$PGHOST_:$PGPORT_/pingyi" TEST_DATABASE_NAME="test_pingyi_$$" \
-  $PY -m pytest "$@"
+  $PY -m pytest "${XDIST[@]}" "$@"

@@ -15,7 +15,13 @@ from ballots.paper.ranges import range_create
 from campaigns.models import Campaign, CampaignUnit, Category, Unit
 from campaigns.services import campaign_set_status
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# Many connections at once: these run one after another in one xdist worker (scripts/test.sh
+# runs with --dist loadgroup), so two races never share the server's connections.
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("db-races"),
+]
 
 
 @pytest.fixture

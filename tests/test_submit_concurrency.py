@@ -22,7 +22,13 @@ from ballots.online.submit import Receipt, ballot_submit
 from ballots.services import Layout
 from tests.test_online_submit import all_satisfied, one_code, open_campaign
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# Many connections at once: these run one after another in one xdist worker (scripts/test.sh
+# runs with --dist loadgroup), so two races never share the server's connections.
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("db-races"),
+]
 
 SUBMITTERS = 200
 ROUNDS = 20
