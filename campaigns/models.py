@@ -6,6 +6,7 @@ Field semantics follow ../shared/spec/scoring.md; the comments here say why a fi
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -173,6 +174,25 @@ class RatingOption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} ({self.weight.normalize()})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Refused on every save, not only through forms (a copied or scripted scale too);
+        # bulk_create skips this, and its one user, the presets, is checked by tests.
+        if error := self.scale_error():
+            raise ValidationError(error)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        if error := self.scale_error():
+            raise ValidationError({"counted": error})
+
+    def scale_error(self) -> str | None:
+        """Spec section 1: a satisfied option must also be counted. A satisfied vote outside
+        the denominator would let the rate pass 100%, and the tally refuses such a scale."""
+        if self.satisfied and not self.counted:
+            return str(_("“%(o)s”计入满意,必须同时计入有效票。") % {"o": self.label})
+        return None
 
 
 class Dimension(models.Model):

@@ -45,6 +45,66 @@ class Option:
     counted: bool
 
 
+class ScaleError(ValueError):
+    """A rating scale the contract does not allow (section 1): refused, never tallied."""
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A rating scale, best first (section 1), and the one definition of which of its options
+    each formula takes. The tally below reads `best`, `satisfied`, `counted` and `scored` from
+    here, and so do the rules in words (scoring.presentation): the text cannot name another
+    option than the one the arithmetic used."""
+
+    options: tuple[Option, ...]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(o.label for o in self.options)
+
+    @property
+    def best(self) -> str:
+        """The option whose share is the third ranking key (section 5.3): the first of the
+        scale, whatever the weights say (a custom scale may give another option more points)."""
+        if not self.options:
+            raise ScaleError("评价等次为空,没有最佳等次")
+        return self.options[0].label
+
+    @property
+    def satisfied(self) -> tuple[str, ...]:
+        """Numerator of the satisfaction rate (section 4), in scale order."""
+        return tuple(o.label for o in self.options if o.satisfied)
+
+    @property
+    def counted(self) -> tuple[str, ...]:
+        """Denominator of the satisfaction rate and of the best share; with `mean`, also the
+        votes the score is averaged over (sections 3-5), in scale order."""
+        return tuple(o.label for o in self.options if o.counted)
+
+    @property
+    def not_counted(self) -> tuple[str, ...]:
+        return tuple(o.label for o in self.options if not o.counted)
+
+    def scored(self, aggregation: str) -> tuple[str, ...]:
+        """The options whose points make up the score (section 3): every option with `sum`,
+        the counted ones with `mean`."""
+        return self.labels if aggregation == "sum" else self.counted
+
+    def check(self) -> None:
+        """Refuse a scale the contract does not allow (section 1), naming what is wrong."""
+        labels = self.labels
+        if not labels or len(set(labels)) != len(labels):
+            raise ScaleError(f"the scale needs distinct option labels, got {list(labels)}")
+        for o in self.options:
+            _exact(o.weight, f"weight of {o.label}")
+        # A satisfied vote outside the denominator would let the rate pass 100%.
+        wrong = [label for label in self.satisfied if label not in self.counted]
+        if wrong:
+            raise ScaleError(
+                f"评价等次“{'、'.join(wrong)}”计入满意却不计入有效票:计入满意的等次必须计入有效票"
+            )
+
+
 @dataclass(frozen=True)
 class Category:
     key: str
@@ -95,6 +155,10 @@ class TallyInput:
     # (group, weight) pairs; a tuple rather than a dict keeps the input hashable.
     # Only used with "mean" (the model's help text says so); ignored with "sum".
     group_weights: tuple[tuple[str, Fraction], ...] = ()
+
+    @property
+    def scale(self) -> Scale:
+        return Scale(self.options)
 
 
 # --- output -----------------------------------------------------------------------------
@@ -179,17 +243,18 @@ class _Figures:
 
 
 class _Scale:
-    """The rating scale, prepared once: the per-option facts the formulas need."""
+    """The rating scale, prepared once. Which options each formula takes comes from `Scale`
+    alone (the rules in words read the same properties); this only caches them."""
 
-    def __init__(self, options: Sequence[Option], aggregation: str) -> None:
+    def __init__(self, scale: Scale, aggregation: str) -> None:
+        scale.check()  # a satisfied option outside `counted` would make the rate meaningless
         self.aggregation = aggregation
-        self.labels = tuple(o.label for o in options)
-        self.weight = {o.label: _exact(o.weight, f"weight of {o.label}") for o in options}
-        self.counted = frozenset(o.label for o in options if o.counted)
-        # Satisfied votes count only when counted, so the rate stays a share of the
-        # denominator (a satisfied-but-not-counted option would be a misconfiguration).
-        self.satisfied = frozenset(o.label for o in options if o.satisfied and o.counted)
-        self.best = options[0].label
+        self.labels = scale.labels
+        self.weight = {o.label: _exact(o.weight, f"weight of {o.label}") for o in scale.options}
+        self.scored = scale.scored(aggregation)
+        self.counted = scale.counted
+        self.satisfied = scale.satisfied
+        self.best = scale.best
 
     def plain(self, n: Mapping[str, int]) -> Key | None:
         """(score, satisfaction rate, best share) of one set of votes; None without a
@@ -197,18 +262,16 @@ class _Scale:
         total = sum(n.get(o, 0) for o in self.counted)
         if total == 0:
             return None
-        if self.aggregation == "sum":
-            score = sum((self.weight[o] * n.get(o, 0) for o in self.labels), Fraction(0))
-        else:
-            points = sum((self.weight[o] * n.get(o, 0) for o in self.counted), Fraction(0))
-            score = points / total
+        points = sum((self.weight[o] * n.get(o, 0) for o in self.scored), Fraction(0))
+        score = points if self.aggregation == "sum" else points / total
         rate = Fraction(sum(n.get(o, 0) for o in self.satisfied), total)
         return score, rate, Fraction(n.get(self.best, 0), total)
 
 
 def _figures(rows: Sequence[VoteCount], scale: _Scale, weights: Mapping[str, Fraction]) -> _Figures:
-    """Figures of a set of rows; with group weights, the weighted mean of the per-group
-    figures over the groups where the unit has a counted vote (section 3)."""
+    """Figures of a set of rows; with group weights, score and rate are the weighted means of
+    the per-group figures over the groups where the unit has a counted vote (section 3), and
+    the best share is taken over all the rows, unweighted (section 5.3)."""
     n: Counter[str] = Counter()
     blank = spoiled = 0
     for row in rows:
@@ -219,30 +282,28 @@ def _figures(rows: Sequence[VoteCount], scale: _Scale, weights: Mapping[str, Fra
         else:
             spoiled += row.count
     counts = tuple((label, n[label]) for label in scale.labels)
-    key: Key | None
-    if not weights:
-        key = scale.plain(n)
-    else:
+    key = scale.plain(n)
+    if weights and key is not None:
         per_group: defaultdict[str, Counter[str]] = defaultdict(Counter)
         for row in rows:
             if row.kind == "option":
                 per_group[row.group or ""][row.option or ""] += row.count
         total_weight = Fraction(0)
-        acc = [Fraction(0), Fraction(0), Fraction(0)]
+        points = rate_sum = Fraction(0)
         for group, votes in per_group.items():
             plain = scale.plain(votes)
             if plain is None:  # no counted vote in this group: it takes no part
                 continue
             total_weight += weights[group]
-            for i, value in enumerate(plain):
-                acc[i] += weights[group] * value
+            points += weights[group] * plain[0]
+            rate_sum += weights[group] * plain[1]
         # Groups of weight 0 add nothing; a unit voted on only by such groups would be 0/0,
-        # so it ends up without a score (no_votes) rather than with a made-up one.
-        key = (
-            None
-            if total_weight == 0
-            else (acc[0] / total_weight, acc[1] / total_weight, acc[2] / total_weight)
-        )
+        # so it ends up without a score (no_votes) rather than with a made-up one. The best
+        # share stays the plain one over all valid ballots: section 5.3 says unweighted.
+        if total_weight == 0:
+            key = None
+        else:
+            key = (points / total_weight, rate_sum / total_weight, key[2])
     score, rate, share = key if key is not None else (None, None, None)
     return _Figures(score, rate, share, counts, blank, spoiled)
 
@@ -276,9 +337,8 @@ def _check(inp: TallyInput) -> dict[str, Fraction]:
     if inp.aggregation not in AGGREGATIONS:
         raise ValueError(f"aggregation must be one of {AGGREGATIONS}, not {inp.aggregation!r}")
     _exact(inp.threshold, "threshold")
-    labels = [o.label for o in inp.options]
-    if not labels or len(set(labels)) != len(labels):
-        raise ValueError(f"the scale needs distinct option labels, got {labels}")
+    inp.scale.check()
+    labels = inp.scale.labels
     category_keys = [c.key for c in inp.categories]
     if len(set(category_keys)) != len(category_keys):
         raise ValueError(f"duplicate category keys: {category_keys}")
@@ -327,7 +387,7 @@ def _check(inp: TallyInput) -> dict[str, Fraction]:
 
 def tally(inp: TallyInput) -> TallyResult:
     weights = _check(inp)
-    scale = _Scale(inp.options, inp.aggregation)
+    scale = _Scale(inp.scale, inp.aggregation)
     bands = [(_exact(b.minimum, b.label), b.label) for b in inp.grade_bands]
     rows_by_unit: defaultdict[str, list[VoteCount]] = defaultdict(list)
     for row in inp.counts:

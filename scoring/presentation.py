@@ -15,7 +15,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, RepresentativeGroup
 from scoring import engine
 from scoring.tally import CampaignTally
 
@@ -178,46 +178,68 @@ def cn_number(n: int) -> str:
     return (CN_DIGITS[tens] if tens > 1 else "") + "十" + (CN_DIGITS[ones] if ones else "")
 
 
-def rules_in_words(campaign: Campaign) -> list[str]:
-    """The rules the tally applied, from the campaign's own configuration (spec 3-7)."""
-    options = list(campaign.options.order_by("order", "id"))
-    weights = "、".join(f"{o.label} {fmt_number(Decimal(o.weight))} 分" for o in options)
-    counted = [o.label for o in options if o.counted]
-    satisfied = [o.label for o in options if o.satisfied]
-    not_counted = [o.label for o in options if not o.counted]
+def campaign_scale(campaign: Campaign) -> engine.Scale:
+    """The campaign's scale as the engine reads it (the same construction as
+    `scoring.tally.build_input`), for rules written without a tally at hand."""
+    return engine.Scale(
+        tuple(
+            engine.Option(o.label, Fraction(o.weight), o.satisfied, o.counted)
+            for o in campaign.options.order_by("order", "id")
+        )
+    )
+
+
+def rules_in_words(campaign: Campaign, scale: engine.Scale | None = None) -> list[str]:
+    """The rules the tally applied (spec 3-7). Which options are best, satisfied, counted and
+    scored comes only from `engine.Scale`, the definitions the arithmetic itself uses, so the
+    text cannot name another option than the one that decided a rank. Pass the scale that was
+    tallied (`CampaignTally.input.scale`); without it, the campaign's own is read."""
+    scale = scale if scale is not None else campaign_scale(campaign)
+    weights = "、".join(f"{o.label} {fmt_number(Fraction(o.weight))} 分" for o in scale.options)
+    counted = "、".join(scale.counted)
     rules = [_("评价等次及分值:%(w)s。") % {"w": weights}]
-    if campaign.blank_means_id:
+    if (blank_means := campaign.blank_means) is not None:
         rules.append(
             _("未填写的单位按“%(o)s”计;同一单位多选的,该单位计为废票,不计入任何等次。")
-            % {"o": campaign.blank_means.label}
+            % {"o": blank_means.label}
         )
     else:
         rules.append(_("未填写的单位不计票;同一单位多选的,该单位计为废票,不计入任何等次。"))
+    weighted: list[RepresentativeGroup] = []
     if campaign.aggregation == "sum":
         rules.append(_("得分 = Σ(各等次分值 × 该等次票数),按全部有效票累计。"))
     else:
         rules.append(
-            _("得分 = Σ(各等次分值 × 该等次票数)÷ 有效票数(%(c)s)。") % {"c": "、".join(counted)}
+            _("得分 = Σ(各等次分值 × 该等次票数)÷ 有效票数(%(c)s)。")
+            % {"c": "、".join(scale.scored(campaign.aggregation))}
         )
         weighted = [g for g in campaign.groups.order_by("order", "id") if g.weight is not None]
         if weighted:
             rules.append(
                 _("按代表类别加权:%(g)s;得分与满意率均为各类别结果的加权平均。")
-                % {"g": "、".join(f"{g.name} {fmt_number(Decimal(g.weight))}" for g in weighted)}
+                % {"g": "、".join(f"{g.name} {fmt_number(g.weight)}" for g in weighted)}
             )
     rules.append(
         _("满意率 =(%(s)s)票数 ÷ 有效票数(%(c)s)。")
-        % {"s": "+".join(satisfied), "c": "、".join(counted)}
+        % {"s": "+".join(scale.satisfied), "c": counted}
     )
-    if not_counted:
-        rules.append(_("“%(o)s”不计入有效票。") % {"o": "、".join(not_counted)})
+    if scale.not_counted:
+        rules.append(_("“%(o)s”不计入有效票。") % {"o": "、".join(scale.not_counted)})
+    best = scale.best if scale.options else ""
     rules.append(
         _(
             "各类别内按得分从高到低排名;得分相同的比满意率,再相同的比“%(best)s”票所占比例;"
             "三项都相同的并列,其后名次顺延(如 1、2、2、4)。"
         )
-        % {"best": max(options, key=lambda o: o.weight).label if options else ""}
+        % {"best": best}
     )
+    if weighted:
+        # The engine takes this share over all valid ballots even where groups are weighted
+        # (spec 5.3); a reader checking a tie by hand must not weight it.
+        rules.append(
+            _("“%(best)s”票所占比例不加权:为全部有效票中“%(best)s”票数 ÷ 有效票数(%(c)s)。")
+            % {"best": best, "c": counted}
+        )
     for c in campaign.categories.order_by("order", "id"):
         rules.append(
             _("%(c)s:前 %(w)d 名为优胜单位,后 %(l)d 名为末位单位。")
@@ -239,10 +261,9 @@ def rules_in_words(campaign: Campaign) -> list[str]:
         _("满意率低于 %(t)s 的单位(末位单位除外)列为重点整改单位。")
         % {"t": fmt_percent(Fraction(campaign.threshold))}
     )
-    if campaign.previous_id:
+    if (previous := campaign.previous) is not None:
         rules.append(
-            _("本次为末位、上次(%(p)s)也为末位的单位,标为连续两年末位。")
-            % {"p": campaign.previous.name}
+            _("本次为末位、上次(%(p)s)也为末位的单位,标为连续两年末位。") % {"p": previous.name}
         )
     bands = list(campaign.grade_bands.order_by("-minimum"))
     if bands:
@@ -277,7 +298,7 @@ def context(t: CampaignTally) -> dict[str, Any]:
         "options": [o.label for o in t.input.options],
         "tables": tables(t),
         "flagged": flagged(t),
-        "rules": rules_in_words(t.campaign),
+        "rules": rules_in_words(t.campaign, t.input.scale),
         "summary": summary_rows(t),
         "fingerprint": tally_fingerprint(tally_json(t.campaign, t)),
     }

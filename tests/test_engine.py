@@ -395,7 +395,8 @@ def test_group_weights_arithmetic() -> None:
     assert u["甲"].score == F(89, 5)
     # 0.6 × 2/3 + 0.4 × 1 = 0.8.
     assert u["甲"].satisfaction_rate == F(4, 5)
-    assert u["甲"].best_share == F(3, 5) * F(2, 3)
+    # The best share is not weighted (section 5.3): 2 满意 of 4 counted votes, not 0.6 × 2/3.
+    assert u["甲"].best_share == F(1, 2)
     assert u["乙"].score == F(17) and u["乙"].satisfaction_rate == F(1)
     assert u["甲"].counts == (("满意", 2), ("基本满意", 1), ("不满意", 1))
 

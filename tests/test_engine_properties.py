@@ -156,3 +156,23 @@ def test_a_unit_without_counted_votes_is_flagged_no_votes(
     category = next(c for c in result.categories if c.category.key == unit.category_key)
     listed = [u.rank for u in category.units]
     assert listed.index(None) == sum(r is not None for r in listed)
+
+
+@FEW
+@given(inp=tallies(), data=st.data())
+def test_the_third_key_is_the_share_of_the_option_the_scale_names_best(
+    inp: TallyInput, data: st.DataObject
+) -> None:
+    # Whatever the order of the scale (a custom one may put a light option first), the share
+    # that breaks ties is that of `Scale.best`, the option the rules in words name.
+    inp = replace(inp, options=tuple(data.draw(st.permutations(inp.options))))
+    scale = inp.scale
+    for category in tally(inp).categories:
+        ranked = [u for u in category.units if u.rank is not None]
+        for u in ranked:
+            n = dict(u.counts)
+            assert u.best_share == F(n[scale.best], sum(n[o] for o in scale.counted))
+        for a, b in zip(ranked, ranked[1:], strict=False):
+            if (a.score, a.satisfaction_rate) == (b.score, b.satisfaction_rate):
+                assert a.best_share is not None and b.best_share is not None
+                assert (a.rank != b.rank) == (a.best_share > b.best_share)

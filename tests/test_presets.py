@@ -8,6 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from campaigns.models import Campaign
+from campaigns.presets import PRESETS
+from scoring.presentation import campaign_scale
 
 # label, weight, satisfied, counted — copied from the spec's table, not from presets.py.
 TABLE = {
@@ -60,6 +62,18 @@ def test_preset_values(db, preset):
     if want["phases"]:
         assert phases == want["phases"]
     assert c.series and c.status == Campaign.Status.DRAFT
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_preset_scales_are_ones_the_tally_accepts(db, preset):
+    # Presets are written with bulk_create, which skips RatingOption.save's check (spec 1:
+    # a satisfied option must be counted), so every preset is checked here instead.
+    call_command("create_campaign", preset=preset, slug=f"s-{preset}", name="示例", year=2026)
+    c = Campaign.objects.get(slug=f"s-{preset}")
+    assert [o.label for o in c.options.all() if o.scale_error()] == []
+    scale = campaign_scale(c)
+    scale.check()
+    assert set(scale.satisfied) <= set(scale.counted)
 
 
 def test_presets_stay_editable(db):

@@ -12,7 +12,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from ballots.paper.reconciliation import reconciliation_table
 from campaigns.models import Campaign
+from campaigns.representatives import composition
 from core.jobs import Progress, job_finish_file
 from scoring.presentation import fmt_percent
 from scoring.tally import CampaignTally, tally_campaign
@@ -37,19 +39,14 @@ def entry_mode(campaign: Campaign) -> str:
 
 
 def paper_table(campaign: Campaign) -> dict[str, Any] | None:
-    """The reconciliation of paper (from ballots.paper.keying) as a header and rows, if available."""
-    try:
-        from ballots.paper.reconciliation import reconciliation_table
-    except ImportError:
-        return None
+    """The reconciliation of paper (ballots.paper.reconciliation) as a header and rows; None
+    when the campaign has no paper at all."""
     return reconciliation_table(campaign)
 
 
 def composition_table(campaign: Campaign) -> dict[str, Any] | None:
     """The representatives' composition check (campaigns.representatives) as a header, rows and
     warnings; None when the campaign has no representatives on record."""
-    from campaigns.representatives import composition
-
     comp = composition(campaign)
     if not comp.total:
         return None
