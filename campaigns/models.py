@@ -170,6 +170,10 @@ class RatingOption(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "label"], name="option_label_unique"),
             models.CheckConstraint(condition=Q(weight__gte=0), name="option_weight_nonneg"),
+            # Spec section 1, also for bulk_create and raw writes, which skip save().
+            models.CheckConstraint(
+                condition=Q(satisfied=False) | Q(counted=True), name="option_satisfied_is_counted"
+            ),
         ]
 
     def __str__(self) -> str:

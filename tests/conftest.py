@@ -108,3 +108,15 @@ def is_postgres(db) -> bool:
 def _media_root(settings, tmp_path_factory):
     """Uploads and generated reports go to a throwaway folder, never into the project."""
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's language: a page rendered in English (LocaleMiddleware
+    activates the request's language in this thread) must not turn later tests English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
