@@ -4,12 +4,9 @@ user sees a message, and again in the services)."""
 
 from __future__ import annotations
 
-import secrets
-from pathlib import Path
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
@@ -27,6 +24,7 @@ from campaigns.models import (
     Category,
     Dimension,
     GradeBand,
+    ImportBatch,
     Phase,
     RatingOption,
     RepresentativeGroup,
@@ -41,6 +39,13 @@ from campaigns.services import (
 )
 from core.audit import audit, changed_fields, snapshot
 from core.spreadsheets import SpreadsheetError
+from core.uploads import (
+    UploadUnavailable,
+    upload_apply,
+    upload_discard,
+    upload_get,
+    upload_preview,
+)
 
 admin.site.site_header = gettext_lazy("Pingyi 评议 · 管理后台")
 admin.site.site_title = gettext_lazy("Pingyi 评议")
@@ -275,57 +280,57 @@ class CampaignAdmin(AuditedAdmin):
         return render(request, "admin/campaigns/campaign/simple_form.html", context)
 
     def import_units_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """Upload → preview (nothing saved) → confirm (all or nothing)."""
+        """Upload → preview (nothing saved) → confirm (all or nothing), through the staged
+        uploads of core/uploads.py like every import."""
         self._require_configure(request)
         campaign = get_object_or_404(Campaign, pk=pk)
-        upload_dir = Path(settings.MEDIA_ROOT) / "uploads"
+        template = "admin/campaigns/campaign/import_units.html"
+        kind = ImportBatch.Kind.UNITS
         context: dict[str, Any] = {**self.admin_site.each_context(request), "original": campaign,
                                    "opts": self.model._meta,
                                    "title": _("导入被评单位:%(n)s") % {"n": campaign.name}}
-        if request.method == "POST" and "token" in request.POST:
-            token = request.POST["token"]
-            pending = request.session.get("unit_import", {})
-            if token not in pending:
-                messages.error(request, _("预览已过期,请重新上传。"))
-                return HttpResponseRedirect(request.path)
-            info = pending.pop(token)
-            request.session["unit_import"] = pending
-            file_path = upload_dir / info["file"]
+        if request.method == "POST" and "upload" in request.POST:
             try:
-                plan = units_parse(campaign, file_path, info["name"])
-                counts = units_import(campaign=campaign, plan=plan, user=request.user)
+                upload = upload_get(upload_id=request.POST["upload"], user=request.user,
+                                    kind=kind, campaign=campaign)
+            except UploadUnavailable as exc:
+                messages.error(request, str(exc))
+                return HttpResponseRedirect(request.path)
+            if "discard" in request.POST:
+                upload_discard(upload=upload)
+                messages.info(request, _("已放弃这次上传,未导入任何数据。"))
+                return HttpResponseRedirect(request.path)
+            try:
+                counts = upload_apply(upload=upload, apply=lambda path: units_import(
+                    campaign=campaign, plan=units_parse(campaign, path, upload.filename),
+                    user=request.user))
             except (SpreadsheetError, ValidationError) as exc:
-                context["errors"] = getattr(exc, "errors", None) or getattr(exc, "messages", [str(exc)])
-                context["form"] = UnitImportForm()
-                return render(request, "admin/campaigns/campaign/import_units.html", context)
-            finally:
-                file_path.unlink(missing_ok=True)
+                context.update(errors=_import_errors(exc), form=UnitImportForm())
+                return render(request, template, context)
             messages.success(request, _("已导入:新增 %(created)d,更新 %(updated)d,新类别 %(categories)d")
                              % counts)
             return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[pk]))
         form = UnitImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
-            upload_dir.mkdir(parents=True, exist_ok=True)
-            token = secrets.token_urlsafe(16)
-            stored = f"units-{token}.xlsx"
-            with open(upload_dir / stored, "wb") as fh:
-                for chunk in upload.chunks():
-                    fh.write(chunk)
             try:
                 if campaign.has_ballots():
                     raise ValidationError(LOCKED_MESSAGE)
-                plan = units_parse(campaign, upload_dir / stored, upload.name)
+                upload, plan = upload_preview(
+                    file=form.cleaned_data["file"], kind=kind, campaign=campaign,
+                    user=request.user, parse=lambda up: units_parse(campaign, up.path, up.filename))
             except (SpreadsheetError, ValidationError) as exc:
-                (upload_dir / stored).unlink(missing_ok=True)
-                context["errors"] = getattr(exc, "errors", None) or getattr(exc, "messages", [str(exc)])
+                context["errors"] = _import_errors(exc)
             else:
-                pending = request.session.get("unit_import", {})
-                pending[token] = {"file": stored, "name": upload.name}
-                request.session["unit_import"] = pending
-                context.update(plan=plan, token=token)
+                context.update(plan=plan, upload=upload)
         context["form"] = form
-        return render(request, "admin/campaigns/campaign/import_units.html", context)
+        return render(request, template, context)
+
+
+def _import_errors(exc: SpreadsheetError | ValidationError) -> list[Any]:
+    """A refused file's problems, one per line (cells named by sheet, row and column)."""
+    if isinstance(exc, SpreadsheetError):
+        return list(exc.errors)
+    return list(exc.messages)
 
 
 class CampaignUnitForm(forms.ModelForm):

@@ -36,14 +36,7 @@ class CloneCampaignForm(forms.Form):
 
 
 class UnitImportForm(forms.Form):
-    file = forms.FileField(label=_("单位名单 (.xlsx)"))
-
-    def clean_file(self):  # type: ignore[no-untyped-def]
-        from django.conf import settings
-
-        f = self.cleaned_data["file"]
-        if not f.name.lower().endswith(".xlsx"):
-            raise forms.ValidationError(_("请上传 .xlsx 文件"))
-        if f.size > settings.PINGYI_MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("文件太大"))
-        return f
+    # Type, size and zip checks are upload_stage's (core/uploads.py), the same for every import.
+    file = forms.FileField(
+        label=_("单位名单 (.xlsx)"), widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"})
+    )

@@ -24,6 +24,10 @@ status_changed = Signal()
 
 
 def delete_jobs_of_campaign(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """Jobs and staged uploads name their campaign by id (core knows no campaign): they go
+    with it."""
     from core.models import BackgroundJob
+    from core.uploads import uploads_discard_for_campaign
 
     BackgroundJob.objects.filter(campaign_id=instance.pk).delete()
+    uploads_discard_for_campaign(instance.pk)

@@ -7,6 +7,7 @@ them."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -101,3 +102,48 @@ class BackgroundJob(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return int(self.done * 100 / self.total) if self.total else 0
+
+
+class StagedUpload(models.Model):
+    """A spreadsheet kept between its preview and its confirmation (core/uploads.py).
+
+    The bytes live in `settings.PINGYI_UPLOAD_ROOT` under a random name, never under
+    MEDIA_ROOT: an uploaded ballot sheet or list of representatives is not for publishing."""
+
+    class State(models.TextChoices):
+        STAGED = "staged", _("待确认")
+        APPLIED = "applied", _("已导入")
+        DISCARDED = "discarded", _("已放弃")
+
+    # Random, so that knowing one upload's address tells nothing about another's.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("类型"), max_length=50)
+    # A plain id like AuditLog's: plumbing knows no domain model.
+    campaign_id = models.BigIntegerField(_("活动编号"), null=True, blank=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(_("文件名"), max_length=255)
+    size = models.PositiveBigIntegerField(_("大小(字节)"))
+    sha256 = models.CharField(_("内容摘要"), max_length=64)
+    # Only the file's name inside PINGYI_UPLOAD_ROOT: moving the folder (an environment
+    # setting) must not strand the uploads staged before.
+    stored_name = models.CharField(max_length=100, unique=True)
+    state = models.CharField(
+        _("状态"), max_length=10, choices=State.choices, default=State.STAGED
+    )
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("待确认的上传")
+        verbose_name_plural = _("待确认的上传")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "kind", "campaign_id", "sha256"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.filename} {self.state}"
+
+    @property
+    def path(self) -> Path:
+        return Path(settings.PINGYI_UPLOAD_ROOT) / self.stored_name

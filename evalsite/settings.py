@@ -193,6 +193,13 @@ if DEBUG or TESTING:
         STATIC_ROOT = None  # type: ignore[assignment]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))  # type: ignore[arg-type]
 MEDIA_URL = "/media/"
+# Spreadsheets between their preview and their confirmation (core/uploads.py): private, so
+# outside MEDIA_ROOT (which DEBUG serves, and a web server may), and served by no URL.
+PINGYI_UPLOAD_ROOT = Path(
+    env_str("PINGYI_UPLOAD_ROOT", str(BASE_DIR / "private" / "uploads"))  # type: ignore[arg-type]
+)
+if PINGYI_UPLOAD_ROOT.resolve().is_relative_to(MEDIA_ROOT.resolve()):
+    raise ImproperlyConfigured("PINGYI_UPLOAD_ROOT must not be inside MEDIA_ROOT")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

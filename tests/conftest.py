@@ -108,6 +108,7 @@ def is_postgres(db) -> bool:
 def _media_root(settings, tmp_path_factory):
     """Uploads and generated reports go to a throwaway folder, never into the project."""
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    settings.PINGYI_UPLOAD_ROOT = tmp_path_factory.mktemp("uploads")
 
 
 @pytest.fixture(autouse=True)

@@ -13,10 +13,15 @@ from django.urls import reverse
 from ballots.models import ImportBatch
 from campaigns.models import Representative
 from campaigns.representatives import composition
-from core.models import AuditLog
+from core.models import AuditLog, StagedUpload
 from tests.helpers import xlsx_bytes, xlsx_file
 
 HEADER = ("姓名", "代表类别", "片区", "单位及职务", "手机", "新聘")
+
+
+@pytest.fixture(autouse=True)
+def _upload_root(settings, tmp_path):
+    settings.PINGYI_UPLOAD_ROOT = tmp_path / "uploads"
 
 
 def reps(campaign, spec: dict[str, int], *, new: int = 0, phone_prefix: str = "138"):
@@ -102,12 +107,51 @@ def test_admin_import_previews_then_imports(client, office, qianren):
     page = r.content.decode()
     assert r.status_code == 200 and "预览" in page and "代表2" in page
     assert not Representative.objects.exists()  # nothing saved before confirming
-    token = r.context["token"]
-    r = client.post(url, {"token": token})
+    upload = r.context["upload"]
+    assert upload.campaign_id == qianren.pk and upload.kind == "representatives"
+    r = client.post(url, {"upload": upload.pk, "campaign": qianren.pk})
     assert r.status_code == 302 and Representative.objects.count() == 3
+    upload.refresh_from_db()
+    assert upload.state == StagedUpload.State.APPLIED
     page = client.get(r.url).content.decode()
     # After the import, the composition warnings are shown to the office.
     assert "“党政干部和各界代表”0 人" in page
+    # A second confirmation (a double click) imports nothing more.
+    again = client.post(url, {"upload": upload.pk, "campaign": qianren.pk}, follow=True)
+    assert "该文件已确认导入" in again.content.decode()
+    assert Representative.objects.count() == 3
+
+
+def test_admin_import_confirm_is_refused_for_another_campaign_or_user(
+    client, office, qianren, campaign_factory
+):
+    from core.roles import OFFICE
+    from tests.conftest import make_user
+
+    client.force_login(office)
+    url = reverse("admin:campaigns_representative_import")
+    data = xlsx_bytes({"代表": [HEADER, ("代表0", "服务对象", "东区", "", "13800000000", "是")]})
+    r = client.post(url, {"campaign": qianren.pk, "file": SimpleUploadedFile("r.xlsx", data)})
+    upload = r.context["upload"]
+    other = campaign_factory("qianren")
+    page = client.post(url, {"upload": upload.pk, "campaign": other.pk}, follow=True)
+    assert "预览已过期" in page.content.decode()
+    # Another member of the office cannot confirm it either: an upload is its uploader's.
+    client.force_login(make_user("office2", OFFICE, staff=True))
+    page = client.post(url, {"upload": upload.pk, "campaign": qianren.pk}, follow=True)
+    assert "预览已过期" in page.content.decode()
+    assert not Representative.objects.exists()
+    upload.refresh_from_db()
+    assert upload.state == StagedUpload.State.STAGED
+
+
+def test_admin_import_refuses_a_file_that_is_not_xlsx(client, office, qianren):
+    client.force_login(office)
+    r = client.post(
+        reverse("admin:campaigns_representative_import"),
+        {"campaign": qianren.pk, "file": SimpleUploadedFile("r.csv", b"a,b")},
+    )
+    assert "请上传 .xlsx 文件" in r.content.decode() and not StagedUpload.objects.exists()
 
 
 def test_admin_import_shows_cell_errors(client, office, qianren):

@@ -1,4 +1,5 @@
-"""The staff page for importing ballots: upload, progress job, batch list, undo, permissions."""
+"""The staff page for importing ballots: upload and preview, confirm into a progress job, batch
+list, undo, permissions."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from ballots.models import Ballot, ImportBatch
-from core.models import AuditLog, BackgroundJob
+from core.models import AuditLog, BackgroundJob, StagedUpload
 from tests.helpers import add_units, xlsx_bytes
 
 UNITS = ("甲局", "乙局")
+
+
+@pytest.fixture(autouse=True)
+def _upload_root(settings, tmp_path):
+    settings.PINGYI_UPLOAD_ROOT = tmp_path / "uploads"
 
 
 @pytest.fixture
@@ -21,12 +27,12 @@ def camp(qianren):
 
 @pytest.fixture
 def post(client, django_capture_on_commit_callbacks):
-    """POST, then run what waits for the commit (the job is enqueued after commit, and tests
-    run inside a transaction)."""
+    """POST, then run what waits for the commit (the job is enqueued after commit, a staged
+    file deleted after commit, and tests run inside a transaction)."""
 
-    def do(url, data):
+    def do(url, data, **kw):
         with django_capture_on_commit_callbacks(execute=True):
-            return client.post(url, data)
+            return client.post(url, data, **kw)
 
     return do
 
@@ -36,29 +42,89 @@ def upload(rows, name="b.xlsx"):
     return SimpleUploadedFile(name, data, content_type="application/octet-stream")
 
 
-def test_office_imports_through_a_job_and_sees_the_batch(client, office, camp, post):
+@pytest.fixture
+def imported(client, camp, post):
+    """Upload, preview and confirm a file of `rows`: the preview's response and the upload."""
+
+    def do(rows, name="b.xlsx"):
+        url = reverse("ballot_import", args=[camp.slug])
+        preview = client.post(url, {"file": upload(rows, name)})
+        staged = preview.context["upload"]
+        post(url, {"upload": staged.pk, "confirm": ""})
+        return preview, staged
+
+    return do
+
+
+def test_preview_then_confirm_imports_through_a_job(client, office, camp, post):
     client.force_login(office)
     url = reverse("ballot_import", args=[camp.slug])
-    r = post(url, {"file": upload([("000001", "满意", "不满意"), ("000001", "满意", None)])})
+    preview = client.post(
+        url, {"file": upload([("000001", "满意", "不满意"), ("000001", "满意", None),
+                              ("000002", None, None)])}
+    )
+    page = preview.content.decode()
+    assert preview.status_code == 200 and "预览(尚未保存)" in page
+    shown = preview.context["preview"]
+    assert (shown.ballots, shown.blank_ballots, shown.repeated_serials) == (3, 1, ["000001"])
+    assert not Ballot.objects.exists() and not BackgroundJob.objects.exists()
+    staged = preview.context["upload"]
+    assert f'name="upload" value="{staged.pk}"' in page and staged.path.is_file()
+    r = post(url, {"upload": staged.pk, "confirm": ""})
     job = BackgroundJob.objects.get()
     assert r.status_code == 302 and r.url == reverse("job_page", args=[job.pk])
     job.refresh_from_db()
-    assert job.status == "done" and "已导入 2 张选票" in job.message
+    assert job.status == "done" and "已导入 3 张选票" in job.message
+    # The job was handed the staged upload, not a path on disk.
+    assert job.params["upload"] == str(staged.pk) and "path" not in job.params
     assert job.params["redirect"] == url
-    assert Ballot.objects.filter(campaign=camp).count() == 2
+    assert Ballot.objects.filter(campaign=camp).count() == 3
     page = client.get(url).content.decode()
     assert "b.xlsx" in page and "000001" in page  # the duplicated serial is named
-    # The upload is not kept once read.
-    assert not list((__import__("pathlib").Path(job.params["path"])).parent.glob("*.xlsx"))
+    # The upload is not kept once applied.
+    staged.refresh_from_db()
+    assert staged.state == StagedUpload.State.APPLIED and not staged.path.exists()
+    # Confirming again (a double click) starts nothing new and imports nothing more.
+    again = post(url, {"upload": staged.pk, "confirm": ""}, follow=True)
+    assert "该文件已确认导入" in again.content.decode()
+    assert BackgroundJob.objects.count() == 1 and Ballot.objects.count() == 3
 
 
-def test_bad_file_fails_the_job_with_errors_naming_the_cell(client, office, camp, post):
+def test_second_click_while_the_job_runs_goes_to_the_same_job(client, office, camp):
     client.force_login(office)
-    post(reverse("ballot_import", args=[camp.slug]), {"file": upload([("000001", "很好", "满意")])})
+    url = reverse("ballot_import", args=[camp.slug])
+    staged = client.post(url, {"file": upload([("000001", "满意", "满意")])}).context["upload"]
+    # Without running the on-commit callbacks the job stays queued, as on a busy server.
+    first = client.post(url, {"upload": staged.pk})
+    second = client.post(url, {"upload": staged.pk})
     job = BackgroundJob.objects.get()
-    assert job.status == "failed"
-    assert "第2行第B列" in job.message and "很好" in job.message
+    assert first.url == second.url == reverse("job_page", args=[job.pk])
+
+
+def test_bad_file_is_refused_at_the_preview_naming_the_cell(client, office, camp):
+    client.force_login(office)
+    url = reverse("ballot_import", args=[camp.slug])
+    r = client.post(url, {"file": upload([("000001", "很好", "满意")])})
+    page = r.content.decode()
+    assert "第2行第B列" in page and "很好" in page and "预览(尚未保存)" not in page
+    assert not BackgroundJob.objects.exists()
     assert not Ballot.objects.exists() and not ImportBatch.objects.exists()
+    # A file the parse refuses is not kept for a confirmation.
+    assert StagedUpload.objects.get().state == StagedUpload.State.DISCARDED
+
+
+def test_job_failing_leaves_the_upload_staged_and_nothing_imported(client, office, camp, post):
+    client.force_login(office)
+    url = reverse("ballot_import", args=[camp.slug])
+    staged = client.post(url, {"file": upload([("000001", "满意", "满意")])}).context["upload"]
+    # Between the preview and the confirmation the file stopped fitting the configuration.
+    camp.units.get(name="乙局").delete()
+    post(url, {"upload": staged.pk})
+    job = BackgroundJob.objects.get()
+    assert job.status == "failed" and "乙局" in job.message and job.params["errors"]
+    assert not Ballot.objects.exists() and not ImportBatch.objects.exists()
+    staged.refresh_from_db()
+    assert staged.state == StagedUpload.State.STAGED and staged.path.is_file()
 
 
 def test_repeated_file_is_refused_on_the_form(client, office, camp, post):
@@ -67,7 +133,9 @@ def test_repeated_file_is_refused_on_the_form(client, office, camp, post):
     # The same bytes twice: openpyxl stamps each file it saves with the time, so building
     # the file twice can give two different files when a second ticks over in between.
     data = upload([("000001", "满意", "满意")]).read()
-    post(url, {"file": SimpleUploadedFile("b.xlsx", data)})
+    staged = client.post(url, {"file": SimpleUploadedFile("b.xlsx", data)}).context["upload"]
+    post(url, {"upload": staged.pk})
+    assert Ballot.objects.count() == 1
     r = client.post(url, {"file": SimpleUploadedFile("b.xlsx", data)})
     assert r.status_code == 200 and "不能重复导入" in r.content.decode()
     assert Ballot.objects.count() == 1
@@ -80,12 +148,12 @@ def test_not_an_xlsx_is_refused(client, office, camp):
         {"file": SimpleUploadedFile("b.xlsx", b"not a zip")},
     )
     assert "不是有效的 .xlsx 文件" in r.content.decode()
-    assert not BackgroundJob.objects.exists()
+    assert not BackgroundJob.objects.exists() and not StagedUpload.objects.exists()
 
 
-def test_undo_needs_a_reason_and_is_audited(client, office, camp, post):
+def test_undo_needs_a_reason_and_is_audited(client, office, camp, imported):
     client.force_login(office)
-    post(reverse("ballot_import", args=[camp.slug]), {"file": upload([("000001", "满意", "满意")])})
+    imported([("000001", "满意", "满意")])
     batch = ImportBatch.objects.get()
     undo = reverse("ballot_import_undo", args=[camp.slug, batch.pk])
     client.post(undo, {"reason": ""})

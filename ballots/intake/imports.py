@@ -397,12 +397,13 @@ def _write(
     # photocopy counts as a photocopy (spec section 2's order), as the tally counts it.
     reasons = invalid_reasons(Ballot.objects.filter(batch=batch))
     invalid = sum(reasons.values())
+    blank = reasons.get(Ballot.Reason.BLANK_BALLOT, 0)
     summary = {
         "ballots": n,
         "valid": n - invalid,
         "invalid": invalid,
         "invalid_reasons": reasons,
-        "blank_ballots": reasons.get(Ballot.Reason.BLANK_BALLOT, 0),
+        "blank_ballots": blank,
         "duplicate_serials": duplicated,
         "new_groups": new_groups,
         "sheet": parsed.sheet,
@@ -423,10 +424,10 @@ def _write(
     return ImportResult(
         batch=batch,
         ballots=n,
-        valid=summary["valid"],
-        invalid=summary["invalid"],
+        valid=n - invalid,
+        invalid=invalid,
         duplicate_serials=duplicated,
-        blank_ballots=summary["blank_ballots"],
+        blank_ballots=blank,
         new_groups=new_groups,
         warnings=warnings,
     )
@@ -463,27 +464,27 @@ def batch_undo(*, batch: ImportBatch, user: Any, reason: str = "") -> int:
 
 
 def run_import_job(job: Any, progress: Progress) -> None:
-    """Background handler (campaigns/jobs.py): import an uploaded file, then delete it."""
-    from django.contrib.auth import get_user_model
+    """Background handler (core/jobs.py): apply the staged upload `params["upload"]`
+    (core/uploads.py) for the user who confirmed it; its file is deleted once applied."""
+    from core.uploads import upload_apply, upload_get
 
-    params = job.params
-    path = Path(params["path"])
-    user = get_user_model().objects.filter(pk=params.get("user_id")).first()
+    params, user = job.params, job.created_by
+    campaign = Campaign.objects.get(pk=job.campaign_id)
     try:
-        result = ballots_import(
-            campaign=Campaign.objects.get(pk=job.campaign_id),
-            file=path,
-            filename=params.get("filename", path.name),
-            user=user,
-            progress=progress,
+        upload = upload_get(
+            upload_id=params["upload"], user=user, kind=ImportBatch.Kind.BALLOTS, campaign=campaign
         )
+        # Read before upload_apply's transaction opens: reading a big sheet takes seconds, and
+        # on SQLite an open write transaction holds every other writer (online ballots) back.
+        parsed = ballots_parse(campaign, upload.path, upload.filename, progress)
+        result = upload_apply(upload=upload, apply=lambda _path: ballots_import(
+            campaign=campaign, parsed=parsed, user=user, progress=progress
+        ))
     except SpreadsheetError as exc:
         # A refused file is an outcome, not a crash: the job page lists the errors.
         job.params = {**params, "errors": [str(e) for e in exc.errors]}
         job.save(update_fields=["params"])
         raise
-    finally:
-        path.unlink(missing_ok=True)
     job.params = {
         **params,
         "batch_id": result.batch.pk,

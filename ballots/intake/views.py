@@ -1,13 +1,12 @@
-"""Staff pages for spreadsheet imports of ballots: upload (run in the background with a
-progress bar), the list of batches, and undoing a batch."""
+"""Staff pages for spreadsheet imports of ballots: upload and preview, confirm (the import
+runs in the background with a progress bar), the list of batches, and undoing a batch."""
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
+from collections import Counter
+from dataclasses import dataclass
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -17,35 +16,68 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ballots.intake.imports import _check_not_imported, batch_undo
+from ballots.intake.imports import ParsedFile, _check_not_imported, ballots_parse, batch_undo
 from ballots.models import ImportBatch
 from ballots.services import WRITABLE
 from campaigns.models import Campaign
 from core.jobs import job_start
+from core.models import BackgroundJob, StagedUpload
 from core.permissions import perm_required
-from core.spreadsheets import SpreadsheetError, check_xlsx_limits, file_sha256
+from core.spreadsheets import SpreadsheetError
+from core.uploads import UploadUnavailable, upload_discard, upload_get, upload_preview
+
+KIND = ImportBatch.Kind.BALLOTS
 
 
 class UploadForm(forms.Form):
+    # Type, size and zip checks are upload_stage's (core/uploads.py), the same for every import.
     file = forms.FileField(
         label=gettext_lazy("选票文件(.xlsx)"),
         help_text=gettext_lazy("第一张工作表:编号 | 渠道 | 代表类别 | 各单位……,每行一张选票"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
     )
 
-    def clean_file(self):  # type: ignore[no-untyped-def]
-        f = self.cleaned_data["file"]
-        if not f.name.lower().endswith(".xlsx"):
-            raise forms.ValidationError(_("请上传 .xlsx 文件"))
-        try:
-            check_xlsx_limits(f)
-        except SpreadsheetError as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        return f
-
 
 class UndoForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("撤销原因"), max_length=500)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the parse found, for the page before the confirmation."""
+
+    filename: str
+    sheet: str
+    ballots: int
+    columns: int
+    blank_ballots: int
+    repeated_serials: list[str]
+    groups: list[tuple[str, int, bool]]  # name, ballots, not yet a group of the campaign
+    channels: list[tuple[str, int]]
+
+
+def _preview(campaign: Campaign, parsed: ParsedFile) -> Preview:
+    known = set(campaign.groups.values_list("name", flat=True))
+    return Preview(
+        filename=parsed.filename,
+        sheet=parsed.sheet,
+        ballots=len(parsed),
+        columns=len(parsed.cells),
+        # A ballot with no mark in any cell: recorded, and invalid as a blank ballot.
+        blank_ballots=sum(1 for codes in parsed.codes if not any(codes)),
+        repeated_serials=sorted(s for s, n in Counter(parsed.serials).items() if n > 1),
+        groups=[(g, n, bool(g) and g not in known)
+                for g, n in sorted(Counter(parsed.groups).items())],
+        channels=sorted(Counter(parsed.channels).items()),
+    )
+
+
+def _parse(campaign: Campaign, upload: StagedUpload) -> ParsedFile:
+    # The very same bytes are refused before the file is read, its content after.
+    _check_not_imported(campaign, upload.sha256)
+    parsed = ballots_parse(campaign, upload.path, upload.filename)
+    _check_not_imported(campaign, parsed.sha256)
+    return parsed
 
 
 def _batches(campaign: Campaign) -> QuerySet[ImportBatch]:
@@ -57,44 +89,62 @@ def _batches(campaign: Campaign) -> QuerySet[ImportBatch]:
 @perm_required("campaigns.configure_campaign")
 @require_http_methods(["GET", "POST"])
 def ballot_import(request: HttpRequest, slug: str) -> HttpResponse:
+    """Upload → preview (nothing saved) → confirm, through the staged uploads of
+    core/uploads.py like every import; the confirmed import runs as a background job."""
     campaign = get_object_or_404(Campaign, slug=slug)
-    form = UploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
+    here = reverse("ballot_import", args=[campaign.slug])
+    if request.method == "POST" and "upload" in request.POST:
         try:
-            if campaign.status not in WRITABLE:
-                raise SpreadsheetError(_("评议活动已结束,不能再导入选票"))
-            _check_not_imported(campaign, file_sha256(upload))
-        except SpreadsheetError as exc:
-            form.add_error("file", str(exc))
-        else:
-            # The upload is kept in a private folder (not under MEDIA_URL's public files) only
-            # until the background job has read it.
-            folder = Path(settings.MEDIA_ROOT) / "private" / "imports"
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{uuid.uuid4().hex}.xlsx"
-            with path.open("wb") as out:
-                for chunk in upload.chunks():
-                    out.write(chunk)
+            upload = upload_get(upload_id=request.POST["upload"], user=request.user, kind=KIND,
+                                campaign=campaign)
+        except UploadUnavailable as exc:
+            messages.error(request, str(exc))
+            return redirect(here)
+        if "discard" in request.POST:
+            upload_discard(upload=upload)
+            messages.info(request, _("已放弃这次上传,未导入任何数据。"))
+            return redirect(here)
+        if campaign.status not in WRITABLE:
+            messages.error(request, _("评议活动已结束,不能再导入选票"))
+            return redirect(here)
+        # A second click on the button finds the job the first one started (and, were two
+        # started at once, upload_apply still lets only one of them import).
+        job = (
+            BackgroundJob.objects.filter(campaign_id=campaign.pk, params__upload=str(upload.pk))
+            .exclude(status=BackgroundJob.Status.FAILED)
+            .first()
+        )
+        if job is None:
             job = job_start(
                 kind=_("导入选票"),
                 handler="ballots.intake.imports.run_import_job",
                 campaign=campaign,
                 user=request.user,
-                params={
-                    "path": str(path),
-                    "filename": Path(upload.name).name[:255],
-                    "user_id": request.user.pk,
-                    "redirect": reverse("ballot_import", args=[campaign.slug]),
-                },
+                params={"upload": str(upload.pk), "filename": upload.filename, "redirect": here},
             )
-            return redirect("job_page", job_id=job.pk)
+        return redirect("job_page", job_id=job.pk)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    preview: Preview | None = None
+    staged: StagedUpload | None = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            if campaign.status not in WRITABLE:
+                raise SpreadsheetError(_("评议活动已结束,不能再导入选票"))
+            staged, parsed = upload_preview(
+                file=form.cleaned_data["file"], kind=KIND, campaign=campaign, user=request.user,
+                parse=lambda up: _parse(campaign, up))
+        except SpreadsheetError as exc:
+            form.add_error("file", str(exc))
+        else:
+            preview = _preview(campaign, parsed)
     return render(
         request,
         "ballots/imports/import.html",
         {
             "campaign": campaign,
             "form": form,
+            "preview": preview,
+            "upload": staged,
             "undo_form": UndoForm(),
             "batches": _batches(campaign),
             "writable": campaign.status in WRITABLE,

@@ -7,12 +7,9 @@ unused code is a vote."""
 
 from __future__ import annotations
 
-import secrets
-from pathlib import Path
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -23,31 +20,41 @@ from django.utils.translation import gettext_lazy
 
 from ballots.models import CodeAttempt
 from campaigns.admin import AuditedAdmin
-from campaigns.models import Campaign, Representative
+from campaigns.models import Campaign, ImportBatch, Representative
 from campaigns.representatives import composition, representatives_import, representatives_parse
-from core.spreadsheets import SpreadsheetError, check_xlsx_limits
+from core.spreadsheets import SpreadsheetError
+from core.uploads import (
+    UploadUnavailable,
+    upload_apply,
+    upload_discard,
+    upload_get,
+    upload_preview,
+)
 
-SESSION_KEY = "representative_import"
+KIND = ImportBatch.Kind.REPRESENTATIVES
+TEMPLATE = "ballots/codes/admin_import_representatives.html"
+
+
+def _campaigns() -> Any:
+    return Campaign.objects.order_by("-year", "name")
 
 
 class RepresentativeImportForm(forms.Form):
-    campaign = forms.ModelChoiceField(
-        label=gettext_lazy("评议活动"), queryset=Campaign.objects.order_by("-year", "name")
-    )
+    campaign = forms.ModelChoiceField(label=gettext_lazy("评议活动"), queryset=_campaigns())
+    # Type, size and zip checks are upload_stage's (core/uploads.py), the same for every import.
     file = forms.FileField(
         label=gettext_lazy("代表名单 (.xlsx)"),
         help_text=gettext_lazy("表头:姓名 | 代表类别 | 片区 | 单位及职务 | 手机 | 新聘(是/否)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
     )
 
-    def clean_file(self):  # type: ignore[no-untyped-def]
-        f = self.cleaned_data["file"]
-        if not f.name.lower().endswith(".xlsx"):
-            raise forms.ValidationError(_("请上传 .xlsx 文件"))
-        try:
-            check_xlsx_limits(f)
-        except SpreadsheetError as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        return f
+
+class RepresentativeConfirmForm(forms.Form):
+    """The preview's buttons: which staged upload, for which campaign (upload_get checks both
+    against what was staged)."""
+
+    upload = forms.UUIDField()
+    campaign = forms.ModelChoiceField(queryset=_campaigns())
 
 
 @admin.register(Representative)
@@ -66,35 +73,41 @@ class RepresentativeAdmin(AuditedAdmin):
         ]
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
-        """Upload → preview (nothing saved) → confirm (all or nothing)."""
+        """Upload → preview (nothing saved) → confirm (all or nothing), through the staged
+        uploads of core/uploads.py like every import."""
         if not (
             request.user.has_perm("campaigns.configure_campaign")
             and self.has_add_permission(request)
         ):
             raise PermissionDenied
-        folder = Path(settings.MEDIA_ROOT) / "private" / "imports"
         context: dict[str, Any] = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("导入评议代表"),
         }
-        if request.method == "POST" and "token" in request.POST:
-            pending = request.session.get(SESSION_KEY, {})
-            info = pending.pop(request.POST["token"], None)
-            request.session[SESSION_KEY] = pending
-            if info is None:
-                messages.error(request, _("预览已过期,请重新上传。"))
-                return HttpResponseRedirect(request.path)
-            stored = folder / info["file"]
-            campaign = Campaign.objects.get(pk=info["campaign"])
+        if request.method == "POST" and "upload" in request.POST:
+            confirm = RepresentativeConfirmForm(request.POST)
             try:
-                plan = representatives_parse(campaign, stored, info["name"])
-                batch = representatives_import(campaign=campaign, plan=plan, user=request.user)
+                if not confirm.is_valid():
+                    raise UploadUnavailable(_("预览已过期,请重新上传。"))
+                campaign = confirm.cleaned_data["campaign"]
+                upload = upload_get(upload_id=confirm.cleaned_data["upload"], user=request.user,
+                                    kind=KIND, campaign=campaign)
+            except UploadUnavailable as exc:
+                messages.error(request, str(exc))
+                return HttpResponseRedirect(request.path)
+            if "discard" in request.POST:
+                upload_discard(upload=upload)
+                messages.info(request, _("已放弃这次上传,未导入任何数据。"))
+                return HttpResponseRedirect(request.path)
+            try:
+                batch = upload_apply(upload=upload, apply=lambda path: representatives_import(
+                    campaign=campaign,
+                    plan=representatives_parse(campaign, path, upload.filename),
+                    user=request.user))
             except SpreadsheetError as exc:
                 context.update(errors=exc.errors, form=RepresentativeImportForm())
-                return render(request, "ballots/codes/admin_import_representatives.html", context)
-            finally:
-                stored.unlink(missing_ok=True)
+                return render(request, TEMPLATE, context)
             messages.success(
                 request,
                 _("已导入 %(n)d 名评议代表到“%(c)s”。") % {"n": batch.rows, "c": campaign.name},
@@ -105,30 +118,18 @@ class RepresentativeAdmin(AuditedAdmin):
             return HttpResponseRedirect(f"{url}?campaign__id__exact={campaign.pk}")
         form = RepresentativeImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
             campaign = form.cleaned_data["campaign"]
-            folder.mkdir(parents=True, exist_ok=True)
-            token = secrets.token_urlsafe(16)
-            stored = folder / f"reps-{token}.xlsx"
-            with stored.open("wb") as fh:
-                for chunk in upload.chunks():
-                    fh.write(chunk)
             try:
-                plan = representatives_parse(campaign, stored, Path(upload.name).name)
+                upload, plan = upload_preview(
+                    file=form.cleaned_data["file"], kind=KIND, campaign=campaign,
+                    user=request.user,
+                    parse=lambda up: representatives_parse(campaign, up.path, up.filename))
             except SpreadsheetError as exc:
-                stored.unlink(missing_ok=True)
                 context["errors"] = exc.errors
             else:
-                pending = request.session.get(SESSION_KEY, {})
-                pending[token] = {
-                    "file": stored.name,
-                    "name": plan.filename,
-                    "campaign": campaign.pk,
-                }
-                request.session[SESSION_KEY] = pending
-                context.update(plan=plan, token=token, campaign=campaign)
+                context.update(plan=plan, upload=upload, campaign=campaign)
         context["form"] = form
-        return render(request, "ballots/codes/admin_import_representatives.html", context)
+        return render(request, TEMPLATE, context)
 
 
 @admin.register(CodeAttempt)
