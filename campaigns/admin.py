@@ -38,12 +38,11 @@ from campaigns.services import (
     units_parse,
 )
 from core.audit import audit, changed_fields, snapshot
+from core.models import StagedUpload
 from core.spreadsheets import SpreadsheetError
 from core.uploads import (
-    UploadUnavailable,
     upload_apply,
-    upload_discard,
-    upload_get,
+    upload_confirmation,
     upload_preview,
 )
 
@@ -290,16 +289,12 @@ class CampaignAdmin(AuditedAdmin):
                                    "opts": self.model._meta,
                                    "title": _("导入被评单位:%(n)s") % {"n": campaign.name}}
         if request.method == "POST" and "upload" in request.POST:
-            try:
-                upload = upload_get(upload_id=request.POST["upload"], user=request.user,
-                                    kind=kind, campaign=campaign)
-            except UploadUnavailable as exc:
-                messages.error(request, str(exc))
-                return HttpResponseRedirect(request.path)
-            if "discard" in request.POST:
-                upload_discard(upload=upload)
-                messages.info(request, _("已放弃这次上传,未导入任何数据。"))
-                return HttpResponseRedirect(request.path)
+            upload = upload_confirmation(
+                request, upload_id=request.POST["upload"], kind=kind, campaign=campaign,
+                back=request.path,
+            )
+            if not isinstance(upload, StagedUpload):
+                return upload
             try:
                 counts = upload_apply(upload=upload, apply=lambda path: units_import(
                     campaign=campaign, plan=units_parse(campaign, path, upload.filename),

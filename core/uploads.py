@@ -29,9 +29,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
+from django.http import HttpRequest, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -284,3 +286,23 @@ def uploads_discard_for_campaign(campaign_id: int) -> None:
         campaign_id=campaign_id, state=StagedUpload.State.STAGED
     ):
         upload_discard(upload=upload)
+
+
+def upload_confirmation(
+    request: HttpRequest, *, upload_id: Any, kind: str, campaign: models.Model | None, back: str
+) -> StagedUpload | HttpResponseRedirect:
+    """The second step of every import page: the staged upload its confirmation form names,
+    ready to apply; or, when the upload is gone or the user chose 放弃 (discard), the
+    redirect to `back` with the message that says so."""
+    try:
+        if upload_id is None:
+            raise _gone()
+        upload = upload_get(upload_id=upload_id, user=request.user, kind=kind, campaign=campaign)
+    except UploadUnavailable as exc:
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(back)
+    if "discard" in request.POST:
+        upload_discard(upload=upload)
+        messages.info(request, _("已放弃这次上传,未导入任何数据。"))
+        return HttpResponseRedirect(back)
+    return upload

@@ -90,6 +90,25 @@ def test_preview_then_confirm_imports_through_a_job(client, office, camp, post):
     assert BackgroundJob.objects.count() == 1 and Ballot.objects.count() == 3
 
 
+def test_the_preview_counts_reasons_as_the_import_and_the_tally_will(client, office, camp, post):
+    """A blank ballot whose serial repeats (in the file, or a ballot already in the campaign)
+    is a photocopy, not a blank ballot (spec section 2)."""
+    client.force_login(office)
+    url = reverse("ballot_import", args=[camp.slug])
+    first = client.post(url, {"file": upload([("000009", "满意", "满意")], "a.xlsx")})
+    post(url, {"upload": first.context["upload"].pk, "confirm": ""})
+    preview = client.post(url, {"file": upload([
+        ("000001", None, None), ("000001", None, None),  # blank and photocopied in the file
+        ("000009", None, None),  # blank, and a photocopy of a ballot already imported
+        ("000002", None, None),  # blank only
+    ])})
+    shown = preview.context["preview"]
+    assert (shown.blank_ballots, shown.repeated_serials) == (1, ["000001", "000009"])
+    post(url, {"upload": preview.context["upload"].pk, "confirm": ""})
+    batch = ImportBatch.objects.filter(campaign=camp).order_by("-created_at").first()
+    assert batch.summary["invalid_reasons"] == {"duplicate_serial": 3, "blank_ballot": 1}
+
+
 def test_second_click_while_the_job_runs_goes_to_the_same_job(client, office, camp):
     client.force_login(office)
     url = reverse("ballot_import", args=[camp.slug])

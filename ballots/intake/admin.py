@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from ballots.models import ImportBatch
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "campaign",
@@ -22,12 +22,3 @@ class ImportBatchAdmin(admin.ModelAdmin):
     )
     list_filter = ("kind", "campaign")
     readonly_fields = [f.name for f in ImportBatch._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

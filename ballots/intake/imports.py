@@ -262,6 +262,21 @@ def _trimmed(values: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(values[:end])
 
 
+def already_in_campaign(
+    campaign: Campaign, serials: list[str], exclude_batch: ImportBatch | None = None
+) -> list[str]:
+    """Those of `serials` that a paper ballot of the campaign already has (photocopies to be)."""
+    found: set[str] = set()
+    ordered = sorted(set(serials))
+    paper = Ballot.objects.filter(campaign=campaign, source=Ballot.Source.PAPER)
+    if exclude_batch is not None:
+        paper = paper.exclude(batch=exclude_batch)
+    for start in range(0, len(ordered), 500):  # within SQLite's parameter limit
+        chunk = ordered[start : start + 500]
+        found |= set(paper.filter(serial__in=chunk).values_list("serial", flat=True))
+    return sorted(found)
+
+
 def _check_not_imported(campaign: Campaign, sha: str) -> None:
     """Refuse a file whose content (or, before reading it, whose bytes) a standing batch has."""
     earlier = (
@@ -381,17 +396,9 @@ def _write(
     # Repeated serials: within the file, or against ballots already in the campaign.
     in_file = Counter(parsed.serials)
     candidates = [s for s, c in in_file.items() if c > 1]
-    others = set(in_file) - set(candidates)
-    existing: set[str] = set()
-    other_list = sorted(others)
-    for start in range(0, len(other_list), 500):
-        chunk = other_list[start : start + 500]
-        existing |= set(
-            Ballot.objects.filter(campaign=campaign, source=Ballot.Source.PAPER, serial__in=chunk)
-            .exclude(batch=batch)
-            .values_list("serial", flat=True)
-        )
-    duplicated = sorted(refresh_serial_validity(campaign, candidates + sorted(existing)))
+    existing = already_in_campaign(campaign, [s for s, c in in_file.items() if c == 1],
+                                   exclude_batch=batch)
+    duplicated = sorted(refresh_serial_validity(campaign, candidates + existing))
 
     # Read back from the stored ballots, after the repeated serials were judged: a blank
     # photocopy counts as a photocopy (spec section 2's order), as the tally counts it.

@@ -16,7 +16,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ballots.intake.imports import ParsedFile, _check_not_imported, ballots_parse, batch_undo
+from ballots.intake.imports import (
+    ParsedFile,
+    _check_not_imported,
+    already_in_campaign,
+    ballots_parse,
+    batch_undo,
+)
 from ballots.models import ImportBatch
 from ballots.services import WRITABLE
 from campaigns.models import Campaign
@@ -24,7 +30,7 @@ from core.jobs import job_start
 from core.models import BackgroundJob, StagedUpload
 from core.permissions import perm_required
 from core.spreadsheets import SpreadsheetError
-from core.uploads import UploadUnavailable, upload_discard, upload_get, upload_preview
+from core.uploads import upload_confirmation, upload_preview
 
 KIND = ImportBatch.Kind.BALLOTS
 
@@ -58,14 +64,23 @@ class Preview:
 
 def _preview(campaign: Campaign, parsed: ParsedFile) -> Preview:
     known = set(campaign.groups.values_list("name", flat=True))
+    in_file = Counter(parsed.serials)
+    repeated = {s for s, n in in_file.items() if n > 1} | set(
+        already_in_campaign(campaign, [s for s, n in in_file.items() if n == 1])
+    )
     return Preview(
         filename=parsed.filename,
         sheet=parsed.sheet,
         ballots=len(parsed),
         columns=len(parsed.cells),
-        # A ballot with no mark in any cell: recorded, and invalid as a blank ballot.
-        blank_ballots=sum(1 for codes in parsed.codes if not any(codes)),
-        repeated_serials=sorted(s for s, n in Counter(parsed.serials).items() if n > 1),
+        # Counted as the import and the tally will count them (spec section 2): a blank
+        # ballot whose serial repeats is a photocopy, not a blank ballot.
+        blank_ballots=sum(
+            1
+            for serial, marks in zip(parsed.serials, parsed.codes, strict=True)
+            if not any(marks) and serial not in repeated
+        ),
+        repeated_serials=sorted(repeated),
         groups=[(g, n, bool(g) and g not in known)
                 for g, n in sorted(Counter(parsed.groups).items())],
         channels=sorted(Counter(parsed.channels).items()),
@@ -94,16 +109,11 @@ def ballot_import(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
     here = reverse("ballot_import", args=[campaign.slug])
     if request.method == "POST" and "upload" in request.POST:
-        try:
-            upload = upload_get(upload_id=request.POST["upload"], user=request.user, kind=KIND,
-                                campaign=campaign)
-        except UploadUnavailable as exc:
-            messages.error(request, str(exc))
-            return redirect(here)
-        if "discard" in request.POST:
-            upload_discard(upload=upload)
-            messages.info(request, _("已放弃这次上传,未导入任何数据。"))
-            return redirect(here)
+        upload = upload_confirmation(
+            request, upload_id=request.POST["upload"], kind=KIND, campaign=campaign, back=here
+        )
+        if not isinstance(upload, StagedUpload):
+            return upload
         if campaign.status not in WRITABLE:
             messages.error(request, _("评议活动已结束,不能再导入选票"))
             return redirect(here)

@@ -22,12 +22,12 @@ from ballots.models import CodeAttempt
 from campaigns.admin import AuditedAdmin
 from campaigns.models import Campaign, ImportBatch, Representative
 from campaigns.representatives import composition, representatives_import, representatives_parse
+from core.admin import ReadOnlyAdmin
+from core.models import StagedUpload
 from core.spreadsheets import SpreadsheetError
 from core.uploads import (
-    UploadUnavailable,
     upload_apply,
-    upload_discard,
-    upload_get,
+    upload_confirmation,
     upload_preview,
 )
 
@@ -87,19 +87,17 @@ class RepresentativeAdmin(AuditedAdmin):
         }
         if request.method == "POST" and "upload" in request.POST:
             confirm = RepresentativeConfirmForm(request.POST)
-            try:
-                if not confirm.is_valid():
-                    raise UploadUnavailable(_("预览已过期,请重新上传。"))
-                campaign = confirm.cleaned_data["campaign"]
-                upload = upload_get(upload_id=confirm.cleaned_data["upload"], user=request.user,
-                                    kind=KIND, campaign=campaign)
-            except UploadUnavailable as exc:
-                messages.error(request, str(exc))
-                return HttpResponseRedirect(request.path)
-            if "discard" in request.POST:
-                upload_discard(upload=upload)
-                messages.info(request, _("已放弃这次上传,未导入任何数据。"))
-                return HttpResponseRedirect(request.path)
+            valid = confirm.is_valid()
+            campaign = confirm.cleaned_data.get("campaign") if valid else None
+            upload = upload_confirmation(
+                request,
+                upload_id=confirm.cleaned_data["upload"] if valid else None,
+                kind=KIND,
+                campaign=campaign,
+                back=request.path,
+            )
+            if not isinstance(upload, StagedUpload):
+                return upload
             try:
                 batch = upload_apply(upload=upload, apply=lambda path: representatives_import(
                     campaign=campaign,
@@ -133,19 +131,10 @@ class RepresentativeAdmin(AuditedAdmin):
 
 
 @admin.register(CodeAttempt)
-class CodeAttemptAdmin(admin.ModelAdmin):
+class CodeAttemptAdmin(ReadOnlyAdmin):
     """Failed code entries: read-only, for spotting an attack (see also the code page)."""
 
     list_display = ("at", "client", "campaign", "reason")
     list_filter = ("reason", "campaign")
     search_fields = ("client",)
     date_hierarchy = "at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

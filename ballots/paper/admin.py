@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -18,19 +19,9 @@ from django.utils.translation import gettext_lazy
 
 from ballots.models import Ballot, KeyedEntry, PrintedRange
 from ballots.services import BallotError, ballot_invalidate
+from core.admin import ReadOnlyAdmin
 
 RESOLVE = "campaigns.resolve_paper_disputes"
-
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class InvalidateForm(forms.Form):
@@ -38,7 +29,7 @@ class InvalidateForm(forms.Form):
 
 
 @admin.register(Ballot)
-class BallotAdmin(ReadOnly):
+class BallotAdmin(ReadOnlyAdmin):
     list_display = (
         "serial",
         "campaign",
@@ -105,14 +96,14 @@ class BallotAdmin(ReadOnly):
             "form": form,
             "ballots": queryset[:200],
             "count": queryset.count(),
-            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "ballots/paper/admin_invalidate.html", context)
 
 
 @admin.register(PrintedRange)
-class PrintedRangeAdmin(ReadOnly):
+class PrintedRangeAdmin(ReadOnlyAdmin):
     list_display = (
         "__str__",
         "campaign",
@@ -126,7 +117,7 @@ class PrintedRangeAdmin(ReadOnly):
 
 
 @admin.register(KeyedEntry)
-class KeyedEntryAdmin(ReadOnly):
+class KeyedEntryAdmin(ReadOnlyAdmin):
     list_display = ("serial", "copy_no", "pass_no", "campaign", "clerk", "status", "created_at")
     list_filter = ("campaign", "status", "pass_no")
     search_fields = ("serial",)
