@@ -97,7 +97,9 @@ class Storage:
             if out[slot] != -1:
                 raise ValueError(f"cell answered twice: {(unit_id, dim_id)}")
             if kind == KIND_OPTION:
-                out[slot] = slot * CODES + code_of[option_id]  # type: ignore[index]
+                if option_id is None:  # fails as an unknown option does
+                    raise KeyError(option_id)
+                out[slot] = slot * CODES + code_of[option_id]
             else:
                 out[slot] = slot * CODES + (SPOILED if kind == KIND_SPOILED else BLANK)
         if -1 in out:
@@ -107,7 +109,9 @@ class Storage:
 
     def encode_one(self, slot: int, option_id: int | None, kind: str) -> int:
         if kind == KIND_OPTION:
-            return slot * CODES + self.code_of[option_id]  # type: ignore[index]
+            if option_id is None:  # fails as an unknown option does
+                raise KeyError(option_id)
+            return slot * CODES + self.code_of[option_id]
         return slot * CODES + (SPOILED if kind == KIND_SPOILED else BLANK)
 
     def decode(self, value: int) -> Decoded:

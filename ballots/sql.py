@@ -277,8 +277,11 @@ def one_statement_sql() -> tuple[str, list[Any]]:
         elif f.attname == "district":
             values.append("COALESCE(r.district, '')")
         else:
-            text = isinstance(f, models.CharField | models.TextField)
-            values.append("%s" if text else f"CAST(%s AS {f.cast_db_type(connection)})")
+            if isinstance(f, models.CharField | models.TextField):
+                values.append("%s")
+            else:
+                cast = f.cast_db_type(connection)  # type: ignore[attr-defined]  # django-stubs lacks Field.cast_db_type
+                values.append(f"CAST(%s AS {cast})")
             fields.append(f)
     sql = f"""
         WITH open AS (
@@ -360,7 +363,13 @@ def paper_counts(campaign: Campaign) -> list[tuple[int | None, str, str, bool, b
         GROUP BY r.id, placed.status, placed.invalid_reason, placed.imported, placed.verified
     """
     done = [str(s) for s in KeyedEntry.DONE]
-    params = [campaign.pk, *done, campaign.pk, Ballot.Source.PAPER.value, campaign.pk]
+    params: list[int | str] = [
+        campaign.pk,
+        *done,
+        campaign.pk,
+        Ballot.Source.PAPER.value,
+        campaign.pk,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [

@@ -275,7 +275,7 @@ def composition(campaign: Campaign) -> Composition:
         n = counts.get(g.pk, 0)
         share = Fraction(n, total) if total else None
         ok: bool | None = None
-        if g.target_share is not None and total:
+        if g.target_share is not None and share is not None:  # share is None iff no reps
             target = _as_fraction(g.target_share)
             if g.target_is_minimum:
                 ok = share >= target

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.db import transaction
 from django.db.models import Max
@@ -532,7 +532,9 @@ def status_change_problems(campaign: Campaign, new_status: str) -> list[str]:
     for _receiver, found in status_checks.send(
         sender=Campaign, campaign=campaign, old=old, new=new_status
     ):
-        problems += found
+        # django-stubs types a response as str | None; these receivers return a list of
+        # problems (campaigns/signals.py).
+        problems += cast(list[str], found)
     return problems
 
 

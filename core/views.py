@@ -48,7 +48,7 @@ def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def job_download(request: HttpRequest, job_id: str) -> HttpResponse:
+def job_download(request: HttpRequest, job_id: str) -> FileResponse:
     job = _job_for(request, job_id)
     if job.status != BackgroundJob.Status.DONE or not job.result_file:
         raise Http404

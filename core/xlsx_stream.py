@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn, TypedDict
 from xml.parsers import expat
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -52,12 +52,13 @@ def _column(letters: str) -> int:
 def _parser() -> expat.XMLParserType:
     p = expat.ParserCreate(namespace_separator=" ")
 
-    def refuse(*_args: Any) -> None:
+    # NoReturn (it always raises) also fits handlers typed to return int.
+    def refuse(*_args: Any) -> NoReturn:
         raise XlsxError("DTD/entities are not allowed in .xlsx parts")
 
     p.StartDoctypeDeclHandler = refuse
     p.EntityDeclHandler = refuse
-    p.ExternalEntityRefHandler = refuse  # type: ignore[assignment]
+    p.ExternalEntityRefHandler = refuse
     p.buffer_text = True
     return p
 
@@ -346,13 +347,21 @@ def _value(typ: bytes, content: bytes, strings: list[str]) -> Any:
 _MISSING = object()
 
 
+class _Cell(TypedDict):
+    """The cell the expat callbacks are inside: its column, t= type and text so far."""
+
+    col: int
+    type: str
+    text: str | None
+
+
 def _rows_expat(
     z: zipfile.ZipFile, member: IO[bytes], strings: list[str]
 ) -> Iterator[tuple[Any, ...]]:
     """The general path: expat callbacks per element (about 10 s for 750,000 cells)."""
     ready: list[tuple[Any, ...]] = []
     row: dict[int, Any] = {}
-    cell = {"col": 0, "type": "n", "text": None}
+    cell: _Cell = {"col": 0, "type": "n", "text": None}
     pos = {"row": 0, "col": 0}
     text: list[str] = []
     collecting = {"on": False}

@@ -98,7 +98,7 @@ def ballot_summary(campaign: Campaign) -> BallotSummary:
             valid += n
         else:
             reasons[reason] = reasons.get(reason, 0) + n
-    ordered = {r: reasons[r] for r in REASON_ORDER if r in reasons}
+    ordered: dict[str, int] = {r: reasons[r] for r in REASON_ORDER if r in reasons}
     ordered |= {r: n for r, n in sorted(reasons.items()) if r not in ordered}
     return BallotSummary(total, valid, total - valid, ordered, by_source)
 
@@ -120,7 +120,8 @@ def _counts(
     in `slices`), counted by the database in one GROUP BY over the elements of the ballots'
     answer arrays (ballots/answers.py)."""
     labels = dict(campaign.options.values_list("id", "label"))
-    dims = dict(campaign.dimensions.values_list("id", "name"))
+    # Keyed by int | None: an answer without a dimension looks up None and finds no name.
+    dims: dict[int | None, str] = dict(campaign.dimensions.values_list("id", "name"))
     groups = dict(campaign.groups.values_list("id", "name"))
     storage = Storage.of(campaign)
 

@@ -3,7 +3,9 @@ the public page. Every figure comes from scoring.tally (the one adapter)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -26,6 +28,9 @@ from scoring.publication import live_publication, results_publish, results_unpub
 from scoring.reports import FORMATS
 from scoring.tally import Filters, tally_campaign
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise  # a type only; installed with django-stubs
+
 ALL = ""
 
 
@@ -38,29 +43,38 @@ class FilterForm(forms.Form):
     district = forms.ChoiceField(label=gettext_lazy("片区"), required=False)
     source = forms.ChoiceField(label=gettext_lazy("来源"), required=False)
 
-    def __init__(self, campaign: Campaign, data: object) -> None:
+    def __init__(self, campaign: Campaign, data: Mapping[str, Any] | None) -> None:
         super().__init__(data)
-        everything = [(ALL, _("全部"))]
+        everything: list[tuple[str, StrOrPromise]] = [(ALL, _("全部"))]
         ballots = Ballot.objects.filter(campaign=campaign)
 
-        def distinct(field: str) -> list[tuple[str, str]]:
+        def distinct(field: str) -> list[tuple[str, StrOrPromise]]:
             values = ballots.exclude(**{field: ""}).values_list(field, flat=True)
             return [(v, v) for v in values.distinct().order_by(field)]
 
-        self.fields["dimension"].choices = everything + [
-            (d, d)
-            for d in campaign.dimensions.order_by("order", "id").values_list("name", flat=True)
-        ]
-        self.fields["channel"].choices = everything + distinct("channel")
-        self.fields["group"].choices = everything + [
-            (g, g) for g in campaign.groups.order_by("order", "id").values_list("name", flat=True)
-        ]
-        self.fields["district"].choices = everything + distinct("district")
-        self.fields["source"].choices = everything + list(Ballot.Source.choices)
-        # Hide the filters a campaign has nothing to choose in.
-        for name in list(self.fields):
-            if len(self.fields[name].choices) <= 2 and name != "source":
+        choices: dict[str, list[tuple[str, StrOrPromise]]] = {
+            "dimension": everything
+            + [
+                (d, d)
+                for d in campaign.dimensions.order_by("order", "id").values_list("name", flat=True)
+            ],
+            "channel": everything + distinct("channel"),
+            "group": everything
+            + [
+                (g, g)
+                for g in campaign.groups.order_by("order", "id").values_list("name", flat=True)
+            ],
+            "district": everything + distinct("district"),
+            "source": everything + list(Ballot.Source.choices),
+        }
+        for name, options in choices.items():
+            # Hide the filters a campaign has nothing to choose in.
+            if len(options) <= 2 and name != "source":
                 del self.fields[name]
+                continue
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)  # as declared above
+            field.choices = options
 
     def filters(self) -> Filters:
         if not self.is_valid():

@@ -248,8 +248,8 @@ def codes_xlsx(campaign: Campaign, codes: QuerySet[AccessCode], link_for: Any) -
         ]
         for col, value in enumerate(values, start=1):
             _text_cell(ws, r, col, str(value))
-    for col, width in zip("ABCDEFGHI", (22, 60, 12, 18, 12, 30, 16, 8, 12), strict=True):
-        ws.column_dimensions[col].width = width
+    for letter, width in zip("ABCDEFGHI", (22, 60, 12, 18, 12, 30, 16, 8, 12), strict=True):
+        ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
     buf = io.BytesIO()
     wb.save(buf)

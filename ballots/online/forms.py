@@ -214,9 +214,11 @@ class BallotForm(forms.Form):
         choices = [(str(o.pk), o.label) for o in options]
         option_ids = frozenset(o.pk for o in options)
         comment_label = _("对“%(unit)s”的意见和建议(选填)")
+        # Without dimensions a unit has one cell, of no dimension.
+        cell_dims: Sequence[Named | None] = dimensions or [None]
         for unit in units:
             block = UnitBlock(unit=unit, comment=f"c{unit.pk}")
-            for dim in dimensions or [None]:
+            for dim in cell_dims:
                 name = field_name(unit.pk, dim.pk if dim else None)
                 label = unit.name if dim is None else f"{unit.name} · {dim.name}"
                 self.fields[name] = OptionField(label=label, choices=choices, option_ids=option_ids)
@@ -237,7 +239,8 @@ class BallotForm(forms.Form):
         return option.label if option else None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returned (the stubs say it may be None)
         if self.errors:
             return data
         filled = [[data.get(c.name) not in (None, "") for c in b.cells] for b in self.blocks]
@@ -300,10 +303,13 @@ class GenerateForm(forms.Form):
 
     def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = campaign.groups.all()
+        group = self.fields["group"]
+        assert isinstance(group, forms.ModelChoiceField)  # declared above
+        group.queryset = campaign.groups.all()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returned (the stubs say it may be None)
         if data.get("kind") == "unnamed" and not data.get("count"):
             self.add_error("count", _("请填写要生成的数量(1–5000)"))
         return data

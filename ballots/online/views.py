@@ -219,7 +219,8 @@ def _campaign_converters() -> list[tuple[int, Any, list[Any]]]:
     out = []
     for i, f in enumerate(Campaign._meta.concrete_fields):
         col = f.get_col(Campaign._meta.db_table)
-        converters = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
+        own = f.get_db_converters(connection)  # type: ignore[attr-defined]  # django-stubs lacks Field.get_db_converters
+        converters = connection.ops.get_db_converters(col) + own
         if converters:
             out.append((i, col, converters))
     return out
@@ -324,12 +325,17 @@ def _vote_ballot_post(request: HttpRequest, slug: str) -> HttpResponse:
         )
     if form is not None and not form.is_valid():
         return _render_ballot(request, campaign, form, code)
+    if quick is not None:
+        answers, comments = quick.answers, quick.comments
+    else:
+        assert form is not None  # built above whenever there is no quick ballot
+        answers, comments = form.answers(), form.comments()
     try:
         receipt = ballot_submit(
             campaign=campaign,
             code=code,
-            answers=quick.answers if quick else form.answers(),  # type: ignore[union-attr]
-            comments=quick.comments if quick else form.comments(),  # type: ignore[union-attr]
+            answers=answers,
+            comments=comments,
             layout=Layout.build(
                 campaign,
                 (u.pk for u in items.units),

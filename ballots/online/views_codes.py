@@ -98,7 +98,8 @@ def codes_generate(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for e in errors:
-                messages.error(request, e)
+                # ErrorList yields its messages as str; the stubs say ValidationError | str.
+                messages.error(request, str(e))
         return redirect("codes", slug=slug)
     try:
         if form.cleaned_data["kind"] == "named":
@@ -161,9 +162,9 @@ def codes_download(request: HttpRequest, slug: str) -> HttpResponse:
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response["Content-Disposition"] = content_disposition_header(
-        True, f"{campaign.slug}-评议码.xlsx"
-    )
+    disposition = content_disposition_header(True, f"{campaign.slug}-评议码.xlsx")
+    assert disposition is not None  # None only for an inline response without a filename
+    response["Content-Disposition"] = disposition
     response["Cache-Control"] = "no-store"
     return response
 

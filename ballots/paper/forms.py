@@ -59,7 +59,8 @@ class RangeForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returned (the stubs say it may be None)
         first, last = data.get("first"), data.get("last")
         if first is not None and last is not None:
             if last < first:
@@ -128,7 +129,8 @@ class ResolveForm(forms.Form):
             )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returned (the stubs say it may be None)
         if not self.errors:
             codes = list(self.first.answers)
             for i in self.differing:

@@ -171,8 +171,10 @@ def ballots_pdf(
     )
     forms = []
     for page in reader.pages:
+        contents = page.get_contents()
+        assert contents is not None  # every page of the rendered ballot draws something
         form = DecodedStreamObject()
-        form.set_data(page.get_contents().get_data())
+        form.set_data(contents.get_data())
         form.update(
             {
                 NameObject("/Type"): NameObject("/XObject"),

@@ -133,7 +133,7 @@ def svg_text_in_one_run() -> bool:
     for tag, drawer in list(package.TAGS.items()):
         if drawer is stock:
             package.TAGS[tag] = text
-    package.text = text
+    package.__dict__["text"] = text  # the module's namespace: what `text` names in it
     return True
 
 
