@@ -4,7 +4,7 @@ user sees a message, and again in the services)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -181,12 +181,14 @@ class CampaignForm(forms.ModelForm):
         if "blank_means" in self.fields:
             qs = RatingOption.objects.filter(campaign=self.instance) if self.instance.pk else (
                 RatingOption.objects.none())
-            self.fields["blank_means"].queryset = qs
+            cast(forms.ModelChoiceField, self.fields["blank_means"]).queryset = qs
         if "previous" in self.fields and self.instance.pk:
-            self.fields["previous"].queryset = Campaign.objects.exclude(pk=self.instance.pk)
+            previous = cast(forms.ModelChoiceField, self.fields["previous"])
+            previous.queryset = Campaign.objects.exclude(pk=self.instance.pk)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         c = self.instance
         if not c.pk:
             return data
@@ -295,9 +297,10 @@ class CampaignAdmin(AuditedAdmin):
             )
             if not isinstance(upload, StagedUpload):
                 return upload
+            filename = upload.filename
             try:
                 counts = upload_apply(upload=upload, apply=lambda path: units_import(
-                    campaign=campaign, plan=units_parse(campaign, path, upload.filename),
+                    campaign=campaign, plan=units_parse(campaign, path, filename),
                     user=request.user))
             except (SpreadsheetError, ValidationError) as exc:
                 context.update(errors=_import_errors(exc), form=UnitImportForm())
@@ -334,7 +337,8 @@ class CampaignUnitForm(forms.ModelForm):
         fields = ("campaign", "unit", "category", "name", "order", "vertical", "vetoed", "note")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         campaign = data.get("campaign") or (self.instance.campaign if self.instance.pk else None)
         locked_fields = {"campaign", "unit", "category", "name"}
         if campaign and campaign.has_ballots() and (

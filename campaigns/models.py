@@ -135,7 +135,7 @@ class Campaign(models.Model):
 
     def has_ballots(self) -> bool:
         # Through the reverse relation: configuration never imports the ballots app.
-        return self.ballots.exists()  # type: ignore[attr-defined]  # reverse of Ballot.campaign
+        return self.ballots.exists()
 
     def assert_configurable(self) -> None:
         """Refuse changes to what was voted on once a ballot exists."""

@@ -31,7 +31,7 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    if value in (None, ""):
+    if not value:
         return default
     try:
         return int(value)
@@ -41,7 +41,7 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
-    if value in (None, ""):
+    if not value:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
 

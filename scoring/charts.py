@@ -45,16 +45,17 @@ def _svg(title: str, body: list[str], height: int) -> SafeString:
 
 
 def score_chart(table: Table, title: str) -> SafeString:
-    rows = [r for r in table.rows if r.result.score is not None]
-    if not rows:
+    scores = [(r, r.result.score) for r in table.rows if r.result.score is not None]
+    if not scores:
         return mark_safe("")
-    top = max(Fraction(r.result.score) for r in rows) or Fraction(1)
+    rows = [r for r, _s in scores]
+    top = max(Fraction(s) for _r, s in scores) or Fraction(1)
     plot = WIDTH - LABEL - 60
     body = []
     bars = []
-    for i, r in enumerate(rows):
+    for i, (r, score) in enumerate(scores):
         y = i * BAR + 4
-        w = float(Fraction(r.result.score) / top * plot)
+        w = float(Fraction(score) / top * plot)
         bars.append((_colour(r.result.flags), y, w))
         body.append(
             f'<text x="{LABEL - 6}" y="{y + 11}" text-anchor="end">{escape(r.name)}</text>'
@@ -66,16 +67,18 @@ def score_chart(table: Table, title: str) -> SafeString:
 
 def rate_chart(table: Table, threshold: Fraction, title: str, threshold_label: str) -> SafeString:
     """Satisfaction rates on a 0-100% axis with the 重点整改 line drawn across."""
-    rows = [r for r in table.rows if r.result.satisfaction_rate is not None]
-    if not rows:
+    rates = [(r, r.result.satisfaction_rate) for r in table.rows
+             if r.result.satisfaction_rate is not None]
+    if not rates:
         return mark_safe("")
+    rows = [r for r, _rate in rates]
     plot = WIDTH - LABEL - 60
     height = len(rows) * BAR + 22
     body = []
     bars = []
-    for i, r in enumerate(rows):
+    for i, (r, exact) in enumerate(rates):
         y = i * BAR + 4
-        rate = Fraction(r.result.satisfaction_rate)
+        rate = Fraction(exact)
         w = float(rate * plot)
         bars.append((COLOURS["key_rectification"] if rate < threshold else DEFAULT, y, w))
         body.append(

@@ -88,20 +88,22 @@ class RepresentativeAdmin(AuditedAdmin):
         if request.method == "POST" and "upload" in request.POST:
             confirm = RepresentativeConfirmForm(request.POST)
             valid = confirm.is_valid()
-            campaign = confirm.cleaned_data.get("campaign") if valid else None
+            chosen: Campaign | None = confirm.cleaned_data.get("campaign") if valid else None
             upload = upload_confirmation(
                 request,
                 upload_id=confirm.cleaned_data["upload"] if valid else None,
                 kind=KIND,
-                campaign=campaign,
+                campaign=chosen,
                 back=request.path,
             )
             if not isinstance(upload, StagedUpload):
                 return upload
+            assert chosen is not None  # upload_confirmation found the upload for it
+            campaign, filename = chosen, upload.filename
             try:
                 batch = upload_apply(upload=upload, apply=lambda path: representatives_import(
                     campaign=campaign,
-                    plan=representatives_parse(campaign, path, upload.filename),
+                    plan=representatives_parse(campaign, path, filename),
                     user=request.user))
             except SpreadsheetError as exc:
                 context.update(errors=exc.errors, form=RepresentativeImportForm())
