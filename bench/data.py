@@ -7,10 +7,14 @@ import io
 import random
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import openpyxl
 
 from demo.data import CHANNELS, UNITS_000
+
+if TYPE_CHECKING:  # imported inside the functions: Django is set up by then
+    from campaigns.models import Campaign
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 GROUPS = ("服务对象", "党政干部", "各界代表")
@@ -21,7 +25,7 @@ def unit_names() -> list[str]:
     return [n for names in UNITS_000.values() for n in names]
 
 
-def make_campaign(slug: str):  # type: ignore[no-untyped-def]
+def make_campaign(slug: str) -> Campaign:
     """A 千人评议 campaign with the 66 units of 000 (open)."""
     from campaigns.models import Campaign, CampaignUnit, Unit
     from campaigns.services import campaign_create_from_preset
@@ -86,7 +90,7 @@ def _ordered_uuid(i: int, rand: int) -> uuid.UUID:
     return uuid.UUID(int=(i << 80) | (rand & ((1 << 80) - 1)), version=4)
 
 
-def copy_ballots(campaign, n: int, chunk: int = 20_000) -> None:  # type: ignore[no-untyped-def]
+def copy_ballots(campaign: Campaign, n: int, chunk: int = 20_000) -> None:
     """Load n valid online ballots answering every unit straight into the ballot table with
     COPY (for the 1,000,000-ballot tally; PostgreSQL only, as a superuser).
 
@@ -103,7 +107,7 @@ def copy_ballots(campaign, n: int, chunk: int = 20_000) -> None:  # type: ignore
     units = [u for u, _d in storage.cells]
     options = list(campaign.options.order_by("order").values_list("id", flat=True))
     weights = [60, 28, 5, 7][: len(options)]
-    groups = list(campaign.groups.values_list("id", flat=True)) or [None]
+    groups: list[int | None] = list(campaign.groups.values_list("id", flat=True)) or [None]
     cid = campaign.id
     null = "\\N"
     table = Ballot._meta.db_table

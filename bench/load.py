@@ -2,7 +2,10 @@
 
 Plain threads and http.client (no Django here): each client fetches the code page once for
 its CSRF cookie, then posts whole 66-unit ballots with the code in the POST body, as the
-ballot page does. A submission counts as acknowledged only on the 303 to the receipt."""
+ballot page does. A submission counts as acknowledged only on the 303 to the receipt.
+
+A plan may name other paths ("page", "action"): the online figure's floor (bench/bare_wsgi.py)
+runs through this same generator, with the same clients and the same bodies."""
 
 from __future__ import annotations
 
@@ -20,15 +23,16 @@ CLIENTS = 50
 
 
 class Client:
-    def __init__(self, port: int, slug: str) -> None:
+    def __init__(self, port: int, plan: dict) -> None:
         self.port = port
-        self.slug = slug
+        self.page = plan.get("page") or f"/v/{plan['slug']}/"
+        self.action = plan.get("action") or f"/v/{plan['slug']}/ballot/"
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         # Behind a TLS proxy in production: say so, as the proxy would (SECURE_PROXY_SSL_HEADER).
         self.headers = {
             "X-Forwarded-Proto": "https",
             "Origin": f"https://127.0.0.1:{port}",
-            "Referer": f"https://127.0.0.1:{port}/v/{slug}/",
+            "Referer": f"https://127.0.0.1:{port}{self.page}",
         }
         self.token = self._csrf()
 
@@ -52,7 +56,7 @@ class Client:
         raise AssertionError
 
     def _csrf(self) -> str:
-        resp = self._request("GET", f"/v/{self.slug}/")
+        resp = self._request("GET", self.page)
         cookies = resp.headers.get_all("Set-Cookie") or []
         for c in cookies:
             m = re.match(r"csrftoken=([^;]+)", c)
@@ -67,7 +71,7 @@ class Client:
             fields[f"u{u}"] = str(rng.choice(options))
         resp = self._request(
             "POST",
-            f"/v/{self.slug}/ballot/",
+            self.action,
             urlencode(fields),
             {"Content-Type": "application/x-www-form-urlencoded"},
         )
@@ -83,7 +87,7 @@ def sustained(port: int, plan: dict) -> dict:
     def worker(n: int) -> None:
         nonlocal ok, errors
         rng = random.Random(n)
-        client = Client(port, plan["slug"])
+        client = Client(port, plan)
         while True:
             with lock:
                 if not codes:
@@ -122,7 +126,7 @@ def sustained(port: int, plan: dict) -> dict:
 
 def burst(port: int, plan: dict) -> dict:
     codes = list(plan["burst"])
-    clients = [Client(port, plan["slug"]) for _ in codes]  # connected and holding a token
+    clients = [Client(port, plan) for _ in codes]  # connected and holding a token
     barrier = threading.Barrier(len(codes) + 1)
     done: list[float] = []
     ok = errors = 0

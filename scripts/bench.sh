@@ -3,6 +3,9 @@
 # Uses DATABASE_URL when set (PostgreSQL or SQLite); otherwise the PostgreSQL server at
 # 127.0.0.1:5432, or a throwaway cluster when none answers. Writes BENCHMARKS.md.
 # Extra arguments go to `python -m bench` (e.g. --only import_xlsx tally_10k, --runs 5).
+# Each figure is printed beside its floor, measured in the same run, and their ratio: this
+# machine's speed changes threefold between days, the ratios much less (bench/NOTES.md).
+# The online floor runs gunicorn on bench/bare_wsgi.py, the same way as the real run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
