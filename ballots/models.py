@@ -72,7 +72,9 @@ class AccessCode(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.code
+        # Only the first group: this is what the admin, the audit log (object_repr) and any
+        # message show, and a whole code would be a vote (ballots.online.codes.mask).
+        return f"{self.code[:4]}-…"
 
 
 class CodeAttempt(models.Model):
@@ -137,6 +139,11 @@ class Ballot(models.Model):
         ImportBatch, null=True, blank=True, on_delete=models.CASCADE, related_name="ballots"
     )
     # Set only in named campaigns; the service refuses it for anonymous ones.
+    # An anonymous online ballot: an HMAC of its code under the application's key
+    # (ballots.online.codes.ballot_token). Unique, so a code makes one ballot; without the key
+    # the database cannot tell which code made which ballot, and the code's row is not
+    # written when it votes (README, threat model).
+    token = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     access_code = models.OneToOneField(
         AccessCode, null=True, blank=True, on_delete=models.RESTRICT, related_name="ballot"
     )

@@ -152,6 +152,7 @@ def ballot_create(
     comments: Mapping[int | None, str] | None = None,
     batch: ImportBatch | None = None,
     access_code: AccessCode | None = None,
+    token: str | None = None,
     layout: Layout | None = None,
 ) -> Ballot:
     """Record one ballot with its marks (or answers, turned into marks) and comments, and
@@ -177,6 +178,7 @@ def ballot_create(
         district=district,
         batch=batch,
         access_code=access_code,
+        token=token,
     )
     # No savepoint: if anything below fails, the caller's whole transaction (e.g. the code
     # being claimed) must fail with it anyway.

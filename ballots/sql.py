@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
 
-from ballots.models import AccessCode, Ballot, CodeAttempt, KeyedEntry, PrintedRange
+from ballots.models import AccessCode, Ballot, CodeAttempt, Comment, KeyedEntry, PrintedRange
 from campaigns.models import (
     Campaign,
     CampaignUnit,
@@ -233,35 +233,35 @@ def claim_code(
     return row[0], row[1]
 
 
-def submit_in_one_statement(
-    *, campaign: Campaign, code: str, receipt: str, today: _dt.date, ballot: Ballot
-) -> bool:
-    """An anonymous online ballot without comments, on PostgreSQL, recorded by ONE statement:
-    the campaign row read FOR SHARE while it is open, the code claimed, the ballot inserted
-    with the code's group (or its representative's) and district. Returns whether it wrote.
+def submit_in_one_statement(*, campaign: Campaign, code: str, ballot: Ballot) -> tuple[bool, bool]:
+    """An anonymous online ballot without comments, on PostgreSQL, in ONE statement: the
+    campaign row read FOR SHARE while it is open, the code read (never written) while it is
+    active, and the ballot inserted with its token, the code's group (or its
+    representative's) and district, unless a ballot with that token exists.
 
-    What the transaction in `ballot_submit` does in five round trips (BEGIN, FOR SHARE, the
-    claim, the INSERT, COMMIT), one statement does in one, and a statement is atomic on its
-    own: either the code is claimed and the ballot written, or neither. Locks and their
-    waits are the same: closing the campaign waits for the FOR SHARE; a second submission of
-    the code waits on the code's row, then finds it no longer active and writes nothing.
+    Returns (written, code found): (True, True) a new ballot; (False, True) the code had voted
+    already (its token is taken); (False, False) nothing was written because the code is
+    unknown, revoked or settled, or the campaign not open, and the caller finds out which.
+
+    No row of the code's table is written, so no transaction pairs a code with a ballot
+    (README, threat model). Closing and revoking lock the campaign row FOR UPDATE, so they
+    wait for this statement, and it for them. Two submissions of one code: the second waits
+    on the first's token, then inserts nothing.
 
     Every column but group and district is a parameter, cast to its type (INSERT … SELECT
     does not type bare literals by the target column); text columns are not cast, so a value
     too long for its column is refused as in any INSERT, never cut."""
-    sql, fields = one_statement_sql()
+    statement, fields = one_statement_sql()
     params = [db_value(f, ballot) for f in fields]
     head = [
         campaign.pk,
         Campaign.Status.OPEN.value,
-        AccessCode.Status.USED.value,
-        today,
-        receipt,
         code,
         AccessCode.Status.ACTIVE.value,
     ]
-    row = fetchone_prepared(sql, head + params)
-    return row is not None and row[0] == 1
+    row = fetchone_prepared(statement, head + params)
+    assert row is not None  # two counts, always one row
+    return row[0] == 1, row[1] == 1
 
 
 @functools.cache
@@ -273,9 +273,9 @@ def one_statement_sql() -> tuple[str, list[Any]]:
     for f in Ballot._meta.concrete_fields:
         columns.append(qn(f.column))
         if f.attname == "group_id":
-            values.append("COALESCE(claimed.group_id, r.group_id)")
+            values.append("COALESCE(code.group_id, code.rep_group_id)")
         elif f.attname == "district":
-            values.append("COALESCE(r.district, '')")
+            values.append("COALESCE(code.district, '')")
         else:
             if isinstance(f, models.CharField | models.TextField):
                 values.append("%s")
@@ -283,23 +283,45 @@ def one_statement_sql() -> tuple[str, list[Any]]:
                 cast = f.cast_db_type(connection)  # type: ignore[attr-defined]  # django-stubs lacks Field.cast_db_type
                 values.append(f"CAST(%s AS {cast})")
             fields.append(f)
-    sql = f"""
+    statement = f"""
         WITH open AS (
             SELECT id FROM {Campaign._meta.db_table} WHERE id = %s AND status = %s FOR SHARE
-        ), claimed AS (
-            UPDATE {AccessCode._meta.db_table} SET status = %s, used_on = %s, receipt = %s
-            WHERE campaign_id IN (SELECT id FROM open) AND code = %s AND status = %s
-            RETURNING group_id, representative_id
+        ), code AS (
+            SELECT c.group_id, r.group_id AS rep_group_id, r.district
+            FROM {AccessCode._meta.db_table} c
+            LEFT JOIN {Representative._meta.db_table} r ON r.id = c.representative_id
+            WHERE c.campaign_id IN (SELECT id FROM open) AND c.code = %s AND c.status = %s
         ), made AS (
             INSERT INTO {Ballot._meta.db_table} ({", ".join(columns)})
-            SELECT {", ".join(values)}
-            FROM claimed LEFT JOIN {Representative._meta.db_table} r
-                ON r.id = claimed.representative_id
+            SELECT {", ".join(values)} FROM code
+            ON CONFLICT (token) DO NOTHING
             RETURNING 1
         )
-        SELECT count(*) FROM made
+        SELECT (SELECT count(*) FROM made), (SELECT count(*) FROM code)
     """
-    return sql, fields
+    return statement, fields
+
+
+def shuffle_ballots(campaign_id: int) -> int:
+    """Rewrite a campaign's ballots and comments in random order, in this transaction: their
+    rows then neither lie in arrival order (ctid, rowid) nor carry the transaction that wrote
+    each (xmin), which timed logs could match. The same ids and values; the foreign keys to
+    ballots are checked at commit (Django makes them deferred). Returns the ballots moved."""
+    moved = 0
+    for model in (Ballot, Comment):
+        table = model._meta.db_table
+        with connection.cursor() as cur:
+            cur.execute(
+                f"CREATE TEMPORARY TABLE pingyi_shuffle AS SELECT * FROM {table} "
+                "WHERE campaign_id = %s",
+                [campaign_id],
+            )
+            cur.execute(f"DELETE FROM {table} WHERE campaign_id = %s", [campaign_id])
+            cur.execute(f"INSERT INTO {table} SELECT * FROM pingyi_shuffle ORDER BY random()")
+            if model is Ballot:
+                moved = cur.rowcount
+            cur.execute("DROP TABLE pingyi_shuffle")
+    return moved
 
 
 # --- Reading for writers and reports ------------------------------------------------------
@@ -465,10 +487,12 @@ def recent_attempts(client: str) -> int:
 
 
 def vacuum_codes() -> bool:
-    """VACUUM the codes' table after the scrub, so the rewritten rows' old versions, which
-    carry the voting transactions' ids, are gone. PostgreSQL only (returns whether it ran)."""
+    """VACUUM the codes', ballots' and comments' tables after the scrub, so the rewritten
+    rows' old versions (in arrival order, with the voting transactions' ids) are gone.
+    PostgreSQL only (returns whether it ran)."""
     if connection.vendor != "postgresql":
         return False
     with connection.cursor() as cur:
-        cur.execute(f"VACUUM {AccessCode._meta.db_table}")
+        for model in (AccessCode, Ballot, Comment):
+            cur.execute(f"VACUUM {model._meta.db_table}")
     return True

@@ -5,6 +5,7 @@ for mail-merge and the printable slips with a QR code that decodes to the ballot
 from __future__ import annotations
 
 import io
+import json
 import math
 import re
 import shutil
@@ -97,7 +98,13 @@ def test_revoke_and_reissue_are_audit_logged(camp, office):
     new = code_reissue(code=code, user=office, reason="补发")
     assert new.replaces == code and new.status == "active" and new.code != code.code
     entry = AuditLog.objects.get(action="code.reissue")
-    assert entry.after["new_code"] == new.code
+    # Never a live code in the log (an auditor could vote with it): its first group only.
+    assert entry.after["new_code_id"] == str(new.pk)
+    assert entry.after["new_code"] == new.code[:4] + "-…"
+    logged = json.dumps([list(AuditLog.objects.values_list(
+        "object_repr", "object_id", "before", "after", "reason"))], ensure_ascii=False, default=str)
+    for c in AccessCode.objects.filter(campaign=camp):
+        assert c.code not in logged and c.code.replace("-", "") not in logged
     with pytest.raises(CodeError):
         code_reissue(code=code, user=office, reason="再补一次")
 

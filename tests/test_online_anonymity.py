@@ -5,16 +5,20 @@ after real submissions (no value of a code's row appears in its ballot's rows, a
 
 from __future__ import annotations
 
+import os
+import re
 import uuid
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, models
 
 from ballots.models import AccessCode, Ballot, CodeAttempt, Comment
-from ballots.online.codes import codes_unnamed
+from ballots.online.codes import codes_unnamed, receipt_for
 from ballots.online.submit import ballot_submit
-from campaigns.models import Representative
+from campaigns.models import Campaign, Representative
+from campaigns.services import campaign_set_status
 from tests.test_online_submit import all_satisfied, open_campaign
 
 BALLOT_SIDE = (Ballot, Comment)  # a ballot's answers are a column of its row
@@ -84,7 +88,9 @@ def _row(obj: models.Model) -> dict[str, object]:
 
 
 @pytest.mark.django_db
-def test_submitted_ballots_share_no_value_with_their_codes(campaign_factory):
+def test_submitted_ballots_share_no_value_with_their_codes(
+    campaign_factory, django_capture_on_commit_callbacks
+):
     camp = open_campaign(campaign_factory)
     group = camp.groups.get(name="服务对象")
     codes = []
@@ -101,6 +107,10 @@ def test_submitted_ballots_share_no_value_with_their_codes(campaign_factory):
             campaign=camp, code=c.code, answers=all_satisfied(camp),
             comments={unit.pk: "意见", None: "总体"},
         )
+    # Voting closes: the codes that voted are marked used, with their receipts, and the
+    # ballots are rewritten (after the close commits).
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_set_status(campaign=camp, status=Campaign.Status.CLOSED)
     ballots = list(Ballot.objects.filter(campaign=camp))
     assert len(ballots) == 4
     # Shared by design and harmless: the campaign, the group (needed for group weights),
@@ -130,9 +140,10 @@ def test_submitted_ballots_share_no_value_with_their_codes(campaign_factory):
 
 
 @pytest.mark.django_db
-def test_receipts_are_random_not_derived_from_the_code(campaign_factory):
-    """The same code text, used twice (in two campaigns one after the other), gets two
-    different receipts: the receipt is drawn when the ballot is cast, not computed."""
+def test_receipts_say_nothing_of_the_code_without_the_key(campaign_factory, settings):
+    """The same code text in two campaigns gets two receipts, neither showing any of the
+    code; and with another key the same code in the same campaign gets another receipt, so
+    nobody without the key can compute one from a code."""
     numbers = []
     for _ in range(2):
         camp = open_campaign(campaign_factory)
@@ -141,37 +152,132 @@ def test_receipts_are_random_not_derived_from_the_code(campaign_factory):
         numbers.append(ballot_submit(campaign=camp, code=code.code, answers=all_satisfied(camp)))
     assert numbers[0].number != numbers[1].number
     assert all("ABCD" not in n.number.replace("-", "") for n in numbers)
+    before = receipt_for(camp.pk, "ABCD-EFGH-JKMN-PQRS")
+    settings.PINGYI_BALLOT_KEY = "another key"
+    assert receipt_for(camp.pk, "ABCD-EFGH-JKMN-PQRS") != before
+
+
+def _vote_through_pages(client: Any, camp: Campaign, code: str, **extra: str) -> None:
+    from django.urls import reverse
+
+    client.post(reverse("vote_enter_campaign", args=[camp.slug]), {"code": code})
+    option = camp.options.order_by("order").first()
+    data = {f"u{u.pk}": option.pk for u in camp.units.all()}
+    client.post(reverse("vote_ballot", args=[camp.slug]), {**data, "code": code, **extra})
+
+
+def _relations(*models_: type[models.Model]) -> set[str]:
+    """The files of the models' tables and their indexes and TOAST, as pg_waldump names them
+    ("database oid/relfilenode": another test database made from the same template has the
+    same relfilenodes)."""
+    tables = [m._meta.db_table for m in models_]
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT (SELECT oid FROM pg_database WHERE datname = current_database())::text"
+            " || '/' || c.relfilenode::text FROM pg_class c WHERE c.oid IN ("
+            " SELECT oid FROM pg_class WHERE relname = ANY(%s)"
+            " UNION SELECT indexrelid FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid"
+            "  WHERE t.relname = ANY(%s)"
+            " UNION SELECT reltoastrelid FROM pg_class WHERE relname = ANY(%s))"
+            " AND c.relfilenode <> 0",
+            [tables, tables, tables],
+        )
+        return {r[0] for r in cur.fetchall()}
+
+
+def _wal(start: str, end: str) -> list[tuple[str, set[str]]]:
+    """(transaction id, relfilenodes written) of every WAL record from `start` to `end`, read
+    by pg_waldump from the server's own WAL: what a database administrator, a replica or a
+    WAL archive sees."""
+    import glob
+    import subprocess
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT current_setting('data_directory')")
+        (data,) = cur.fetchone()
+    tools = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_waldump"))
+    wal = f"{data}/pg_wal"
+    if not tools or not os.access(wal, os.R_OK):
+        pytest.skip("pg_waldump or the server's WAL is not reachable from here")
+    out = subprocess.run(
+        [tools[-1], "-p", wal, "-s", start, "-e", end],
+        capture_output=True, text=True, check=False,
+    ).stdout
+    records = [
+        (m.group(1), set(re.findall(r"rel \d+/(\d+/\d+)", line)))
+        for line in out.splitlines()
+        if (m := re.search(r"tx:\s+(\d+)", line))
+    ]
+    assert records, "pg_waldump read no records"
+    return records
+
+
+def _lsn() -> str:
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_current_wal_insert_lsn()::text")
+        return cur.fetchone()[0]
+
+
+def _physical_order(camp: Campaign) -> list[str]:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT id::text FROM ballots_ballot WHERE campaign_id = %s ORDER BY ctid", [camp.pk]
+        )
+        return [r[0] for r in cur.fetchall()]
+
+
+def _distinct_xmin(table: str, camp: Campaign, where: str = "") -> int:
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT count(DISTINCT xmin::text) FROM {table} WHERE campaign_id = %s {where}",
+            [camp.pk],
+        )
+        return cur.fetchone()[0]
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_scrub_ends_the_transaction_id_link_on_postgresql(campaign_factory, capsys):
-    """PostgreSQL stamps rows with the writing transaction's id (xmin): a code marked used and
-    its ballot carry the same or adjacent ids (the ballot is written in a savepoint, a
-    sub-transaction). After `scrub_code_traces` all used codes carry one id, so neither
-    equality nor order pairs a code with a ballot."""
+def test_the_wal_pairs_no_code_with_a_ballot(campaign_factory, client):
+    """What PostgreSQL writes to its WAL (and so to archives, replicas and base backups)
+    while representatives vote through the pages, with and without comments, and when the
+    campaign closes: no transaction writes both a code's table and a ballot's; no code row
+    and no session row is written while voting goes on; after closing, the ballots neither
+    lie in arrival order nor carry one transaction each."""
     if connection.vendor != "postgresql":
-        pytest.skip("xmin is PostgreSQL's")
+        pytest.skip("the WAL is PostgreSQL's")
+    from django.contrib.sessions.models import Session
     from django.core.management import call_command
 
     camp = open_campaign(campaign_factory)
-    for c in codes_unnamed(campaign=camp, count=3, group=None, user=None):
-        ballot_submit(campaign=camp, code=c.code, answers=all_satisfied(camp))
+    codes = codes_unnamed(campaign=camp, count=12, group=None, user=None)
+    start = _lsn()
+    for i, c in enumerate(codes):
+        extra = {"general": "意见"} if i % 2 else {}  # the transaction path and the statement
+        _vote_through_pages(client.__class__(), camp, c.code, **extra)
+    voted = _lsn()
+    arrival = _physical_order(camp)
+    assert len(arrival) == 12 and _distinct_xmin("ballots_ballot", camp) == 12
+    campaign_set_status(campaign=camp, status=Campaign.Status.CLOSED)
+    assert AccessCode.objects.filter(campaign=camp, status="used").count() == 12
+    closed = _lsn()
 
-    def xmins(sql: str) -> list[str]:
-        with connection.cursor() as cur:
-            cur.execute(sql, [camp.pk])
-            return [r[0] for r in cur.fetchall()]
+    code_side = _relations(AccessCode)
+    ballot_side = _relations(Ballot, Comment)
+    by_tx: dict[str, set[str]] = {}
+    for tx, rels in _wal(start, closed):
+        by_tx.setdefault(tx, set()).update(rels)
+    assert any(rels & ballot_side for rels in by_tx.values())  # the ballots were seen
+    assert any(rels & code_side for rels in by_tx.values())  # and the codes' settling
+    both = [tx for tx, rels in by_tx.items() if rels & code_side and rels & ballot_side]
+    assert both == [], f"transactions writing codes and ballots: {both}"
+    while_voting = _wal(start, voted)
+    assert not any(rels & code_side for _tx, rels in while_voting)
+    assert not any(rels & _relations(Session) for _tx, rels in while_voting)
 
-    ballots = set(xmins("SELECT xmin::text FROM ballots_ballot WHERE campaign_id = %s"))
-    used = "SELECT xmin::text FROM ballots_accesscode WHERE campaign_id = %s AND status = 'used'"
-    before = xmins(used)
-    # The link exists: every code's id is within one of a ballot's.
-    assert len(ballots) == 3 and all(
-        any(abs(int(c) - int(b)) <= 1 for b in ballots) for c in before
-    )
+    # Closed (and VACUUMed by scrub_code_traces --vacuum): one transaction wrote every live
+    # ballot row, and their physical order is not the order they came in.
     call_command("scrub_code_traces", camp.slug, "--vacuum")
-    after = xmins(used)
-    assert len(after) == 3 and len(set(after)) == 1  # gone: one id for all codes
-    assert not set(after) & ballots
-    assert "已重写 3 个" in capsys.readouterr().out
+    assert _distinct_xmin("ballots_ballot", camp) == 1
+    assert _distinct_xmin("ballots_accesscode", camp, "AND status = 'used'") == 1
+    shuffled = _physical_order(camp)
+    assert sorted(shuffled) == sorted(arrival) and shuffled != arrival

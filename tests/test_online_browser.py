@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ballots.models import AccessCode, Ballot, Comment
+from ballots.online.codes import receipt_of, voted_on
 from campaigns.models import Campaign, CampaignUnit, Unit
 from demo.data import UNITS_000
 from tests.helpers import votes_of
@@ -126,7 +127,7 @@ def test_phone_fills_a_66_unit_ballot_and_reads_the_receipt(live_server, browser
     shot(page, "receipt-360")
     receipt = page.locator("#receipt-number").inner_text().strip()
     code.refresh_from_db()
-    assert code.status == "used" and receipt == code.receipt
+    assert voted_on(code) is not None and receipt == receipt_of(code)
     ballot = Ballot.objects.get(campaign=camp)
     votes = votes_of(ballot)
     assert len(votes) == 66
@@ -184,7 +185,7 @@ def test_keyboard_alone_and_screen_reader_names(live_server, browser, campaign_f
     shot(page, "receipt-1280")
     ballot = Ballot.objects.get()
     assert sum(1 for v in votes_of(ballot) if v[1] == "基本满意") == 3
-    assert AccessCode.objects.get(pk=code.pk).status == "used"
+    assert voted_on(AccessCode.objects.get(pk=code.pk)) is not None
 
 
 def test_wanren_dimensions_as_columns_on_desktop_and_phone(live_server, browser, campaign_factory):

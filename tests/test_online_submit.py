@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from ballots import sql as ballot_sql
 from ballots.models import AccessCode, Ballot, Comment
 from ballots.online import submit as services
-from ballots.online.codes import ALPHABET, codes_unnamed
+from ballots.online.codes import ALPHABET, ballot_token, codes_unnamed, receipt_of, voted_on
 from ballots.online.submit import CodeRefused, ballot_submit
 from ballots.services import Answer, BallotError
 from campaigns.models import Campaign, CampaignUnit, Representative, Unit
@@ -72,8 +72,11 @@ def test_submit_records_one_ballot_and_uses_the_code(camp):
         "总体不错",
     }
     code.refresh_from_db()
-    assert code.status == "used" and code.receipt == receipt.number
-    assert code.used_on == receipt.on
+    # Anonymous: the code's row is not written while voting goes on (README, threat model);
+    # the ballot holds the code's token, and the application knows the code has voted.
+    assert (code.status, code.receipt, code.used_on) == ("active", "", None)
+    assert ballot.token == ballot_token(camp.pk, code.code)
+    assert voted_on(code) == receipt.on and receipt_of(code) == receipt.number
 
 
 def test_resubmitting_gives_the_same_receipt_and_still_one_ballot(camp):
@@ -180,13 +183,39 @@ def test_anonymous_campaign_keeps_group_and_district_but_not_the_code(camp):
 
 
 def test_check_then_write_interleaving_still_gives_one_ballot(camp, monkeypatch):
-    """Deterministic: between the first submitter's check (campaign open, code active) and
-    its write, a second submission of the same code runs to completion. The conditional
-    update then changes no row, so the first gets the stored receipt and no second ballot."""
+    """Deterministic: another submission of the same code commits between this one's check
+    (no ballot has the code's token) and its INSERT. The INSERT then meets the token, the
+    savepoint rolls back, and the answer is the same receipt: one ballot. (The race itself,
+    with real transactions, is tests/test_submit_concurrency.py's, on PostgreSQL.)"""
+    code = one_code(camp)
+    first = ballot_submit(campaign=camp, code=code.code, answers=all_satisfied(camp))
+    checks: list[bool] = []
+    real = services._token_taken
+
+    def stale_check(token: str) -> bool:
+        checks.append(True)
+        # The first check ran before the other submission committed: it saw no ballot.
+        return False if len(checks) == 1 else real(token)
+
+    monkeypatch.setattr(services, "_token_taken", stale_check)
+    monkeypatch.setattr(ballot_sql, "submit_in_one_statement", lambda **kw: (False, False))
+    again = ballot_submit(campaign=camp, code=code.code, answers=all_satisfied(camp))
+    assert len(checks) == 2  # the stale check, then the one after the INSERT failed
+    assert again.repeated and again.number == first.number
+    assert Ballot.objects.filter(campaign=camp).count() == 1
+
+
+def test_named_campaign_check_then_write_interleaving_still_gives_one_ballot(
+    campaign_factory, monkeypatch
+):
+    """The same for a named campaign, whose code is claimed by a conditional update: a
+    second submission completing between the first's check and its claim leaves the claim
+    nothing to change."""
+    camp = open_campaign(campaign_factory, anonymous=False)
     code = one_code(camp)
     original = ballot_sql.claim_code
     interleaved: list[services.Receipt] = []
-    paused_once = []
+    paused_once: list[bool] = []
 
     def paused(**kw):
         if not paused_once:
@@ -198,9 +227,6 @@ def test_check_then_write_interleaving_still_gives_one_ballot(camp, monkeypatch)
         return original(**kw)
 
     monkeypatch.setattr(ballot_sql, "claim_code", paused)
-    # The transaction's path: the one-statement path (PostgreSQL) has no gap between check
-    # and write; as when it finds nothing to claim, it writes nothing and hands over.
-    monkeypatch.setattr(ballot_sql, "submit_in_one_statement", lambda **kw: False)
     first = ballot_submit(campaign=camp, code=code.code, answers=all_satisfied(camp))
     assert first.repeated and first.number == interleaved[0].number
     assert Ballot.objects.filter(campaign=camp).count() == 1
@@ -208,11 +234,9 @@ def test_check_then_write_interleaving_still_gives_one_ballot(camp, monkeypatch)
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement path is PG's")
 def test_one_statement_submission_hands_over_when_it_writes_nothing(camp, monkeypatch):
-    """Anonymous, no comments, PostgreSQL: one statement claims the code and writes the
-    ballot. When a second submission of the code commits first, the statement writes nothing
-    (the code is no longer active) and the transaction's path answers with the stored
-    receipt: one ballot, whatever the order. Its answers, read once by the statement, are
-    still whole for the path after it."""
+    """Anonymous, no comments, PostgreSQL: one statement writes the ballot with the code's
+    token. When a second submission of the code commits first, the statement writes nothing
+    (the token is taken) and says the code was found: the same receipt, one ballot."""
     code = one_code(camp)
     original = ballot_sql.submit_in_one_statement
     calls: list[bool] = []
@@ -224,9 +248,9 @@ def test_one_statement_submission_hands_over_when_it_writes_nothing(camp, monkey
             interleaved.append(
                 ballot_submit(campaign=camp, code=code.code, answers=all_satisfied(camp))
             )
-        wrote = original(**kw)
+        wrote, found = original(**kw)
         calls.append(wrote)
-        return wrote
+        return wrote, found
 
     monkeypatch.setattr(ballot_sql, "submit_in_one_statement", racing)
     first = ballot_submit(
@@ -237,29 +261,31 @@ def test_one_statement_submission_hands_over_when_it_writes_nothing(camp, monkey
     assert calls == [True, True, False]  # the racer wrote; the first's statement did not
     assert first.repeated and first.number == interleaved[0].number
     ballot = Ballot.objects.get(campaign=camp)
-    assert AccessCode.objects.get(pk=code.pk).receipt == first.number
+    assert receipt_of(AccessCode.objects.get(pk=code.pk)) == first.number
     assert len(ballot.answers) == camp.units.count() and ballot.access_code_id is None
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement path is PG's")
 def test_one_statement_path_writes_what_the_transaction_writes(camp, monkeypatch):
     """The same submission through both paths gives the same ballot row, column by column
-    (but its id), and the same code row (but its receipt)."""
+    (but its id and token), and leaves both code rows as they were."""
     group = camp.groups.get(name="服务对象")
     rep = Representative.objects.create(campaign=camp, group=group, name="王五", district="北区")
     a = AccessCode.objects.create(campaign=camp, code="ABCD-EFGH-JKMN-PQR2", representative=rep)
     b = AccessCode.objects.create(campaign=camp, code="ABCD-EFGH-JKMN-PQR3", representative=rep)
     answers = all_satisfied(camp)[1:]  # one unit left blank
     ballot_submit(campaign=camp, code=a.code, answers=answers, channel="大厅")
-    monkeypatch.setattr(ballot_sql, "submit_in_one_statement", lambda **kw: False)
+    monkeypatch.setattr(ballot_sql, "submit_in_one_statement", lambda **kw: (False, False))
     ballot_submit(campaign=camp, code=b.code, answers=answers, channel="大厅")
     one, other = Ballot.objects.filter(campaign=camp).values()
+    assert {one.pop("token"), other.pop("token")} == {
+        ballot_token(camp.pk, a.code), ballot_token(camp.pk, b.code)}
     one.pop("id"), other.pop("id")
     assert one == other
     assert one["district"] == "北区" and one["group_id"] == group.pk
     assert one["channel"] == "大厅" and one["access_code_id"] is None
     codes = list(AccessCode.objects.filter(pk__in=[a.pk, b.pk]).values("status", "used_on"))
-    assert codes[0] == codes[1] and codes[0]["status"] == "used"
+    assert codes == [{"status": "active", "used_on": None}] * 2
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement path is PG's")

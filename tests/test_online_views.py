@@ -10,6 +10,7 @@ from django.http import Http404
 from django.urls import reverse
 
 from ballots.models import AccessCode, Ballot, CodeAttempt, Comment
+from ballots.online.codes import receipt_of, voted_on
 from campaigns.models import Campaign
 from tests.test_online_submit import one_code, open_campaign
 
@@ -31,7 +32,7 @@ def ballot_data(camp, code, *, label="满意", skip=0, **extra):
     return data
 
 
-def test_code_entry_moves_the_code_into_the_session_and_out_of_urls(client, camp):
+def test_code_entry_moves_the_code_into_a_cookie_and_out_of_urls(client, camp):
     code = one_code(camp)
     r = enter(client, camp, code.code.lower().replace("-", " "))
     assert r.status_code == 302 and r.url == reverse("vote_ballot", args=[camp.slug])
@@ -54,6 +55,18 @@ def test_qr_link_redirects_at_once_to_a_code_free_address(client, camp):
     r = client.get(reverse("vote_enter_campaign", args=[camp.slug]), {"c": "AAAA-AAAA-AAAA-AAAA"})
     assert r.status_code == 302 and "?" not in r.url
     assert "评议码不正确" in client.get(r.url).content.decode()
+
+
+def test_a_qr_link_while_limited_is_still_redirected_off_the_code(client, camp, settings):
+    """A limited client following a QR link gets the wait message at an address without the
+    code, and no page whose links (the language form's `next`) carry it."""
+    settings.PINGYI_CODE_ATTEMPTS_PER_WINDOW = 1
+    client.post(reverse("vote_enter_campaign", args=[camp.slug]), {"code": "AAAA-AAAA-AAAA-AAAA"})
+    code = one_code(camp)
+    r = client.get(reverse("vote_enter_campaign", args=[camp.slug]), {"c": code.code})
+    assert r.status_code == 302 and "?" not in r.url and code.code not in r.url
+    page = client.get(r.url).content.decode()
+    assert "分钟后再试" in page and code.code not in page
 
 
 def test_wrong_code_gets_one_clear_message_and_is_recorded(client, camp):
@@ -174,19 +187,22 @@ def sessions_holding(text: str) -> int:
 def test_submit_shows_the_receipt_after_commit(client, camp):
     code = one_code(camp)
     enter(client, camp, code.code)
-    assert sessions_holding(code.code) == 1
+    # The entered code waits in a signed cookie in the browser, never in a session row.
+    assert sessions_holding(code.code) == 0
+    assert "pingyi_code" in client.cookies
     unit = camp.units.first()
     data = ballot_data(camp, code.code, **{f"c{unit.pk}": "<script>x</script>", "general": "好"})
     r = client.post(reverse("vote_ballot", args=[camp.slug]), data)
     assert r.status_code == 303 and r.url == reverse("vote_receipt", args=[camp.slug])
     code.refresh_from_db()
-    assert code.status == "used"
+    assert voted_on(code) is not None
+    assert client.cookies["pingyi_code"].value == ""  # forgotten once the ballot is in
     page = client.get(r.url).content.decode()
-    assert code.receipt in page and "提交成功" in page
+    assert receipt_of(code) in page and "提交成功" in page
     assert code.code not in page
     assert Comment.objects.filter(text="<script>x</script>").exists()
     # No session row keeps the code (or the receipt) on the server once the ballot is in.
-    assert sessions_holding(code.code) == 0 and sessions_holding(code.receipt) == 0
+    assert sessions_holding(code.code) == 0 and sessions_holding(receipt_of(code)) == 0
 
 
 def test_double_submit_and_back_button_give_the_same_receipt(client, camp):
@@ -200,14 +216,14 @@ def test_double_submit_and_back_button_give_the_same_receipt(client, camp):
     assert r2.status_code == 303
     second = client.get(r2.url).content.decode()
     code.refresh_from_db()
-    assert code.receipt in first and code.receipt in second
+    assert receipt_of(code) in first and receipt_of(code) in second
     assert "已经提交过" in second
     assert Ballot.objects.filter(campaign=camp).count() == 1
     # Entering the used code again shows the receipt too, without a new ballot.
     other = client.__class__()
     r3 = enter(other, camp, code.code)
     assert r3.url == reverse("vote_receipt", args=[camp.slug])
-    assert code.receipt in other.get(r3.url).content.decode()
+    assert receipt_of(code) in other.get(r3.url).content.decode()
 
 
 def test_blanks_need_confirmation_and_then_count_as_abstention(client, camp):

@@ -19,12 +19,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from ballots import sql
-from ballots.models import AccessCode, CodeAttempt
+from ballots.models import AccessCode, Ballot, CodeAttempt
 from campaigns.models import Campaign, Representative, RepresentativeGroup
 from core.audit import audit
 
@@ -55,6 +56,41 @@ def new_code() -> str:
 def new_receipt() -> str:
     """A receipt number: random, so it says nothing about the code or the ballot."""
     return grouped(_random(RECEIPT_LENGTH), 5)
+
+
+def _keyed(purpose: str, campaign_id: int, code: str) -> bytes:
+    return salted_hmac(
+        f"pingyi.{purpose}", f"{campaign_id}:{code}", secret=settings.PINGYI_BALLOT_KEY,
+        algorithm="sha256",
+    ).digest()
+
+
+def ballot_token(campaign_id: int, code: str) -> str:
+    """What an anonymous ballot records of its code: an HMAC under the application's key.
+
+    Unique among ballots, so one code makes one ballot. Whoever holds the key can compute it
+    for every code and so link ballots to codes (the application does, to tell a voter their
+    code was used); a database administrator without the key cannot (README, threat model)."""
+    return _keyed("ballot-token", campaign_id, code).hex()
+
+
+def receipt_for(campaign_id: int, code: str) -> str:
+    """The receipt of a code's ballot: derived from the code under the key, so it needs no
+    storage when the code votes, the same receipt comes back on a repeated submission, and it
+    says nothing about the code or the ballot to anyone without the key."""
+    digest = _keyed("receipt", campaign_id, code)
+    n = int.from_bytes(digest, "big")
+    chars = []
+    for _i in range(RECEIPT_LENGTH):
+        n, k = divmod(n, len(ALPHABET))
+        chars.append(ALPHABET[k])
+    return grouped("".join(chars), 5)
+
+
+def mask(code: str) -> str:
+    """How a code is named where it must not be readable (audit log, admin, messages): its
+    first group only, enough to match a slip, far too little to vote with."""
+    return f"{code[:GROUP]}-…"
 
 
 def normalise(text: str) -> str | None:
@@ -138,6 +174,19 @@ def codes_unnamed(
     return made
 
 
+def _lock_and_check_unused(code: AccessCode) -> AccessCode:
+    """Lock the campaign row (FOR UPDATE: submissions hold it FOR SHARE, so none is in flight
+    and none starts until this transaction ends) and the code; refuse a code that has voted.
+    In an anonymous campaign that is known from its token, not from its row."""
+    Campaign.objects.select_for_update().filter(pk=code.campaign_id).first()
+    locked = AccessCode.objects.select_for_update().get(pk=code.pk)
+    if locked.status == AccessCode.Status.USED or Ballot.objects.filter(
+        token=ballot_token(locked.campaign_id, locked.code)
+    ).exists():
+        raise CodeError(_("评议码 %(c)s 已使用") % {"c": mask(locked.code)})
+    return locked
+
+
 def code_revoke(*, code: AccessCode, user: Any, reason: str) -> AccessCode:
     """Revoke an unused code (lost slip, wrong person). A used code cannot be revoked: its
     ballot is in, and in an anonymous campaign nothing could find that ballot anyway."""
@@ -145,16 +194,16 @@ def code_revoke(*, code: AccessCode, user: Any, reason: str) -> AccessCode:
     if not reason:
         raise CodeError(_("请填写作废原因"))
     with transaction.atomic():
-        n = AccessCode.objects.filter(pk=code.pk, status=AccessCode.Status.ACTIVE).update(
-            status=AccessCode.Status.REVOKED
-        )
-        if n == 0:
-            raise CodeError(_("评议码 %(c)s 不是未使用状态,不能作废") % {"c": code.code})
+        locked = _lock_and_check_unused(code)
+        if locked.status != AccessCode.Status.ACTIVE:
+            raise CodeError(_("评议码 %(c)s 不是未使用状态,不能作废") % {"c": mask(locked.code)})
+        locked.status = AccessCode.Status.REVOKED
+        locked.save(update_fields=["status"])
         audit(
             user=user,
             action="code.revoke",
-            obj=code,
-            campaign=code.campaign,
+            obj=locked,
+            campaign=locked.campaign,
             before={"status": AccessCode.Status.ACTIVE},
             after={"status": AccessCode.Status.REVOKED},
             reason=reason,
@@ -164,16 +213,15 @@ def code_revoke(*, code: AccessCode, user: Any, reason: str) -> AccessCode:
 
 
 def code_reissue(*, code: AccessCode, user: Any, reason: str) -> AccessCode:
-    """Revoke an unused (or already revoked) code and give its holder a new one."""
+    """Revoke an unused (or already revoked) code and give its holder a new one. The log
+    names both codes by id and by their first group only: a logged code could vote."""
     reason = (reason or "").strip()
     if not reason:
         raise CodeError(_("请填写补发原因"))
     with transaction.atomic():
-        locked = AccessCode.objects.select_for_update().get(pk=code.pk)
-        if locked.status == AccessCode.Status.USED:
-            raise CodeError(_("评议码 %(c)s 已使用,不能补发") % {"c": locked.code})
+        locked = _lock_and_check_unused(code)
         if AccessCode.objects.filter(replaces=locked).exists():
-            raise CodeError(_("评议码 %(c)s 已补发过") % {"c": locked.code})
+            raise CodeError(_("评议码 %(c)s 已补发过") % {"c": mask(locked.code)})
         before = locked.status
         if locked.status == AccessCode.Status.ACTIVE:
             locked.status = AccessCode.Status.REVOKED
@@ -186,11 +234,55 @@ def code_reissue(*, code: AccessCode, user: Any, reason: str) -> AccessCode:
             action="code.reissue",
             obj=locked,
             campaign=locked.campaign,
-            before={"status": before, "code": locked.code},
-            after={"status": AccessCode.Status.REVOKED, "new_code": new.code},
+            before={"status": before, "code": mask(locked.code)},
+            after={"status": AccessCode.Status.REVOKED, "new_code_id": str(new.pk),
+                   "new_code": mask(new.code)},
             reason=reason,
         )
     return new
+
+
+def voted_on(code: AccessCode) -> dt.date | None:
+    """The day the code's ballot came in, or None if it has not voted (in an anonymous
+    campaign, known from its token until voting closes)."""
+    if code.status == AccessCode.Status.USED:
+        return code.used_on or timezone.localdate()
+    if code.status != AccessCode.Status.ACTIVE:
+        return None
+    return (
+        Ballot.objects.filter(token=ballot_token(code.campaign_id, code.code))
+        .values_list("received_on", flat=True)
+        .first()
+    )
+
+
+def receipt_of(code: AccessCode) -> str:
+    """The receipt of a code that has voted: stored for a named campaign, derived otherwise."""
+    return code.receipt or receipt_for(code.campaign_id, code.code)
+
+
+def used_code_ids(campaign: Campaign) -> set[Any]:
+    """Ids of the campaign's codes that have voted. In an anonymous campaign a code's row
+    says so only once voting has closed (codes_settle); until then its token in the ballots
+    does, which only the application, holding the key, can compute."""
+    used = set(
+        AccessCode.objects.filter(campaign=campaign, status=AccessCode.Status.USED).values_list(
+            "pk", flat=True
+        )
+    )
+    if campaign.anonymous:
+        active = list(
+            AccessCode.objects.filter(campaign=campaign, status=AccessCode.Status.ACTIVE)
+            .values_list("pk", "code")
+        )
+        by_token = {ballot_token(campaign.pk, code): pk for pk, code in active}
+        tokens = list(by_token)
+        for start in range(0, len(tokens), 500):  # within SQLite's parameter limit
+            found = Ballot.objects.filter(token__in=tokens[start : start + 500]).values_list(
+                "token", flat=True
+            )
+            used |= {by_token[t] for t in found if t is not None}
+    return used
 
 
 # --- the .xlsx list for mail-merge -------------------------------------------------------
@@ -291,30 +383,47 @@ def attempt_wait_minutes(client: str, *, recent: int | None = None) -> int:
     return max(1, math.ceil((free_at - now).total_seconds() / 60))
 
 
-# --- PostgreSQL's transaction ids -------------------------------------------------------
-# A code is marked used in the same transaction that writes its ballot (it must be: that is
-# what makes the code single-use). PostgreSQL stamps every row version with the id of the
-# transaction that wrote it (the hidden `xmin` column), so right after a submission the code
-# row and the ballot row share an xmin, and a database administrator could join them. Rewriting
-# all used codes of a campaign in ONE transaction gives them all the same, new xmin and ends
-# that link for every code so far (the old row versions are dead and go with the next VACUUM).
+# --- Closing an anonymous campaign ------------------------------------------------------------
+# While voting goes on, an anonymous code's row is never written (submit.py): its ballot holds
+# only its token. When voting closes, every code that voted is marked used in ONE transaction,
+# so the code rows all carry that one transaction and no row, log record or time pairs a code
+# with a ballot; and the ballots are rewritten in random order (sql.shuffle_ballots), so they
+# no longer lie in arrival order either. `manage.py scrub_code_traces` runs both (again) and
+# then VACUUMs, removing the old row versions.
+
+
+def codes_settle(*, campaign: Campaign, today: dt.date | None = None) -> int:
+    """Mark every code of an anonymous campaign that has voted as used, with its receipt, in
+    this one transaction; return how many were marked."""
+    used = used_code_ids(campaign)
+    pending = list(
+        AccessCode.objects.filter(pk__in=used, status=AccessCode.Status.ACTIVE).only(
+            "pk", "code", "campaign_id"
+        )
+    )
+    day = today or timezone.localdate()
+    for code in pending:
+        code.status, code.used_on = AccessCode.Status.USED, day
+        code.receipt = receipt_for(campaign.pk, code.code)
+    AccessCode.objects.bulk_update(pending, ["status", "used_on", "receipt"], batch_size=1000)
+    return len(pending)
 
 
 def codes_scrub_traces(*, campaign: Campaign, user: Any = None) -> int:
-    """Rewrite the used codes of an anonymous campaign in one transaction; return how many.
-
-    Run it when voting closes (and, during long campaigns, e.g. nightly), then VACUUM."""
+    """Close the books of an anonymous campaign's codes: settle them (codes_settle) and
+    shuffle its ballots, each in one transaction; return how many ballots were moved."""
     if not campaign.anonymous:
         return 0
     with transaction.atomic():
-        n = AccessCode.objects.filter(campaign=campaign, status=AccessCode.Status.USED).update(
-            receipt=F("receipt")
-        )
+        settled = codes_settle(campaign=campaign)
+    with transaction.atomic():
+        moved = sql.shuffle_ballots(campaign.pk)
         audit(
             user=user,
             action="codes.scrub",
             campaign=campaign,
-            after={"codes": n},
-            object_repr=_("重写 %(n)d 个已使用评议码的事务号") % {"n": n},
+            after={"codes_settled": settled, "ballots_shuffled": moved},
+            object_repr=_("标记 %(n)d 个已使用的评议码,并打乱 %(m)d 张选票的存储顺序")
+            % {"n": settled, "m": moved},
         )
-    return n
+    return moved

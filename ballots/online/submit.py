@@ -1,5 +1,14 @@
-"""Casting an online ballot with a one-time code: exactly one ballot per code, in one
-transaction (or, on PostgreSQL for an anonymous ballot without comments, in one statement)."""
+"""Casting an online ballot with a one-time code: exactly one ballot per code.
+
+Anonymous campaigns (the usual kind): the ballot records its code's token, an HMAC of the code
+under the application's key (codes.ballot_token), unique among ballots; the code's own row is
+not written at all while voting goes on, and is marked used only when voting closes, all
+codes at once (codes.codes_settle). So no database transaction, and nothing in the WAL,
+pairs a code with its ballot (README, threat model). On PostgreSQL a ballot without comments
+is written by one statement (sql.submit_in_one_statement); otherwise in one transaction.
+
+Named campaigns store the link by design (`Ballot.access_code`) and mark the code used in the
+ballot's transaction."""
 
 from __future__ import annotations
 
@@ -7,12 +16,12 @@ import datetime as _dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ballots import sql
 from ballots.models import AccessCode, Ballot
-from ballots.online.codes import new_receipt, normalise
+from ballots.online.codes import ballot_token, new_receipt, normalise, receipt_for
 from ballots.services import (
     Answer,
     BallotError,
@@ -20,7 +29,7 @@ from ballots.services import (
     _new_ballot,
     ballot_create,
 )
-from campaigns.models import Campaign, Representative
+from campaigns.models import Campaign
 
 
 class CodeRefused(BallotError):
@@ -39,10 +48,6 @@ class Receipt:
     repeated: bool = False
 
 
-def _campaign_is_open(campaign: Campaign) -> bool:
-    return sql.campaign_status_for_write(campaign) == Campaign.Status.OPEN
-
-
 def ballot_submit(
     *,
     campaign: Campaign,
@@ -52,13 +57,10 @@ def ballot_submit(
     channel: str = "",
     layout: Layout | None = None,
 ) -> Receipt:
-    """Cast an online ballot with a one-time code, in one transaction; return its receipt.
+    """Cast an online ballot with a one-time code; return its receipt.
 
-    Submitting again with a used code returns the stored receipt and records nothing, so a
-    double click or a retry over a flaky connection still makes one ballot. In an anonymous
-    campaign the ballot gets no link to the code (the receipt is stored on the code only and
-    is random); in a named campaign `Ballot.access_code` (one-to-one) stores it.
-    """
+    Submitting again with a used code returns the same receipt and records nothing, so a
+    double click or a retry over a flaky connection still makes one ballot."""
     normal = normalise(code)
     if normal is None:
         raise CodeRefused("malformed", "评议码格式不正确:应为16位字母和数字")
@@ -67,13 +69,15 @@ def ballot_submit(
     for unit_id in (comments or {}).keys():
         if unit_id is not None and unit_id not in units:
             raise BallotError(f"单位不属于本次评议:{unit_id}")
-    receipt, today = new_receipt(), timezone.localdate()
     answers = list(answers)  # read twice when the one-statement path below writes nothing
-    if (
-        sql.one_round_trip_reads()
-        and campaign.anonymous
-        and not any(t and t.strip() for t in (comments or {}).values())
-    ):
+    if not campaign.anonymous:
+        return _submit_named(
+            campaign=campaign, code=normal, answers=answers, comments=comments,
+            channel=channel, layout=layout,
+        )
+    token, receipt = ballot_token(campaign.pk, normal), receipt_for(campaign.pk, normal)
+    today = timezone.localdate()
+    if sql.one_round_trip_reads() and not any(t and t.strip() for t in (comments or {}).values()):
         try:
             ballot = _new_ballot(
                 campaign=campaign,
@@ -81,50 +85,100 @@ def ballot_submit(
                 marks=layout.marks(answers),
                 layout=layout,
                 channel=channel,
+                token=token,
             )
         except BallotError:
             ballot = None  # the transaction below refuses it, or answers for a used code
-        if ballot is not None and sql.submit_in_one_statement(
-            campaign=campaign, code=normal, receipt=receipt, today=today, ballot=ballot
-        ):
-            return Receipt(number=receipt, on=today)
-        # Nothing was written: the code is not active or the campaign not open. The
-        # transaction below finds out which, as it does for every other submission.
+        if ballot is not None:
+            written, found = sql.submit_in_one_statement(
+                campaign=campaign, code=normal, ballot=ballot
+            )
+            if written:
+                return Receipt(number=receipt, on=today)
+            if found:
+                return _repeated(token, receipt, today)
+        # Nothing was written: the code is unknown, revoked or settled, or the campaign not
+        # open. The transaction below finds out which, as it does for every other submission.
     with transaction.atomic():
+        is_open = sql.campaign_status_for_write(campaign) == Campaign.Status.OPEN
+        row = _code_row(campaign, normal)
+        if row is None:
+            raise CodeRefused("unknown", "评议码不正确,请核对后重新输入")
+        if row.status == AccessCode.Status.REVOKED:
+            raise CodeRefused("revoked", "此评议码已作废,请与评议办公室联系")
+        if row.status == AccessCode.Status.USED or _token_taken(token):
+            return _repeated(token, receipt, today)
+        if not is_open:
+            raise CodeRefused("closed", "本次评议当前未开放,不能提交")
+        rep = row.representative
+        try:
+            # A savepoint: a concurrent submission of the same code that committed first
+            # makes this INSERT fail on the token, and the transaction must survive it.
+            with transaction.atomic():
+                ballot_create(
+                    campaign=campaign,
+                    source=Ballot.Source.ONLINE,
+                    answers=answers,
+                    channel=channel,
+                    group=row.group or (rep.group if rep else None),
+                    district=rep.district if rep else "",
+                    comments=comments,
+                    layout=layout,
+                    token=token,
+                )
+        except IntegrityError:
+            # Between the check above and this INSERT another submission of the code
+            # committed: its ballot stands, and this one gets the same receipt.
+            if not _token_taken(token):
+                raise
+            return _repeated(token, receipt, today)
+    return Receipt(number=receipt, on=today)
+
+
+def _code_row(campaign: Campaign, code: str) -> AccessCode | None:
+    # `code` is unique: no ORDER BY (which .first() would add). A plain read: locking the row
+    # would write to it.
+    return next(
+        iter(
+            AccessCode.objects.select_related("group", "representative__group").filter(
+                campaign=campaign, code=code
+            )[:1]
+        ),
+        None,
+    )
+
+
+def _token_taken(token: str) -> bool:
+    return Ballot.objects.filter(token=token).exists()
+
+
+def _repeated(token: str, receipt: str, today: _dt.date) -> Receipt:
+    """The receipt of a code that has voted: the same number, and the day its ballot came."""
+    day = Ballot.objects.filter(token=token).values_list("received_on", flat=True).first()
+    return Receipt(number=receipt, on=day or today, repeated=True)
+
+
+def _submit_named(
+    *,
+    campaign: Campaign,
+    code: str,
+    answers: list[Answer],
+    comments: Mapping[int | None, str] | None,
+    channel: str,
+    layout: Layout,
+) -> Receipt:
+    """A named campaign's ballot: the code is claimed (conditionally marked used) and the
+    ballot stored with its link in one transaction; the database refuses a second ballot for
+    a code (`Ballot.access_code` is one-to-one)."""
+    receipt, today = new_receipt(), timezone.localdate()
+    with transaction.atomic():
+        is_open = sql.campaign_status_for_write(campaign) == Campaign.Status.OPEN
         claimed = (
-            sql.claim_code(campaign=campaign, code=normal, receipt=receipt, today=today)
-            if _campaign_is_open(campaign)
+            sql.claim_code(campaign=campaign, code=code, receipt=receipt, today=today)
+            if is_open
             else None
         )
-        if claimed is not None and campaign.anonymous:
-            # The common case, kept to the fewest queries: hundreds of voters submit at once.
-            group_id, rep_id = claimed
-            district = ""
-            if rep_id is not None:
-                rep_group, district = Representative.objects.values_list(
-                    "group_id", "district"
-                ).get(pk=rep_id)
-                group_id = group_id or rep_group
-            ballot_create(
-                campaign=campaign,
-                source=Ballot.Source.ONLINE,
-                answers=answers,
-                channel=channel,
-                group_id=group_id,
-                district=district or "",
-                comments=comments,
-                layout=layout,
-            )
-            return Receipt(number=receipt, on=today)
-        # `code` is unique: no ORDER BY (which .first() would add).
-        row = next(
-            iter(
-                AccessCode.objects.select_related("group", "representative__group").filter(
-                    campaign=campaign, code=normal
-                )[:1]
-            ),
-            None,
-        )
+        row = _code_row(campaign, code)
         if row is None:
             raise CodeRefused("unknown", "评议码不正确,请核对后重新输入")
         if claimed is None:

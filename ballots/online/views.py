@@ -30,6 +30,8 @@ from ballots.online.codes import (
     attempt_record,
     attempt_wait_minutes,
     normalise,
+    receipt_of,
+    voted_on,
 )
 from ballots.online.forms import (
     BallotForm,
@@ -61,8 +63,40 @@ def client_address(request: HttpRequest) -> str:
     return remote
 
 
-def _key(slug: str) -> str:
-    return f"vote:{slug}"
+CODE_COOKIE = "pingyi_code"
+CODE_MAX_AGE = 4 * 3600  # long enough to fill in a ballot, short for a shared device
+
+
+def _code_of(request: HttpRequest, slug: str) -> str | None:
+    """The code entered for this campaign, kept in a signed cookie in the voter's browser.
+
+    Not in the session: sessions are rows of the database, and a session written when the
+    code is entered and deleted when it votes would let a database administrator read the
+    code and time its use against the ballots (README, threat model). The voter knows the
+    code anyway; the signature only stops a cookie from being forged."""
+    value = request.get_signed_cookie(
+        CODE_COOKIE, default=None, salt=f"pingyi.code.{slug}", max_age=CODE_MAX_AGE
+    )
+    return normalise(value) if value else None
+
+
+def _keep_code(response: HttpResponse, slug: str, code: str) -> HttpResponse:
+    response.set_signed_cookie(
+        CODE_COOKIE,
+        code,
+        salt=f"pingyi.code.{slug}",
+        max_age=CODE_MAX_AGE,
+        path=f"/v/{slug}/",
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response
+
+
+def _forget_code(response: HttpResponse, slug: str) -> HttpResponse:
+    response.delete_cookie(CODE_COOKIE, path=f"/v/{slug}/", samesite="Lax")
+    return response
 
 
 RECEIPT_COOKIE = "pingyi_receipt"
@@ -102,16 +136,6 @@ def _receipt_of(request: HttpRequest, slug: str) -> tuple[str, dt.date, bool] | 
         return None
 
 
-def _forget_code(request: HttpRequest, slug: str) -> None:
-    """Remove the code from the server: a voter's session row is deleted altogether, so no
-    stored session ties a code to the moment it was used. (Staff trying the ballot in their
-    own browser keep their login.)"""
-    if request.user.is_authenticated:
-        request.session.pop(_key(slug), None)
-    else:
-        request.session.flush()
-
-
 def _limited(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     minutes = attempt_wait_minutes(client_address(request))
     context["wait_minutes"] = minutes
@@ -147,17 +171,13 @@ def _accept_code(
     if row.status == AccessCode.Status.REVOKED:
         attempt_record(client=client, campaign=target, reason="revoked")
         return None, _("此评议码已作废,请与评议办公室联系。")
-    if row.status == AccessCode.Status.USED:
+    voted = voted_on(row)
+    if voted is not None:
         response = redirect("vote_receipt", slug=target.slug)
-        on = row.used_on or dt.date.today()
-        return _with_receipt(response, target.slug, row.receipt, on, True), ""
+        return _with_receipt(response, target.slug, receipt_of(row), voted, True), ""
     if target.status != Campaign.Status.OPEN:
         return None, _open_message(target)
-    # A new session key for the voter: the code is bound to a fresh session, not to one that
-    # existed before it was entered.
-    request.session.cycle_key()
-    request.session[_key(target.slug)] = {"code": row.code}
-    return redirect("vote_ballot", slug=target.slug), ""
+    return _keep_code(redirect("vote_ballot", slug=target.slug), target.slug, row.code), ""
 
 
 @never_cache
@@ -168,7 +188,13 @@ def vote_enter(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     context: dict[str, Any] = {"campaign": campaign}
     from_link = request.method == "GET" and "c" in request.GET
     if request.method == "POST" or from_link:
-        if attempt_wait_minutes(client_address(request)):
+        wait = attempt_wait_minutes(client_address(request))
+        if wait and from_link:
+            # Never answer the QR link with a page: the code would stay in the address bar
+            # (and in the page's links).
+            messages.error(request, _("尝试次数过多,请 %(n)d 分钟后再试。") % {"n": wait})
+            return redirect(request.path)
+        if wait:
             context["form"] = CodeForm()
             return _limited(request, "ballots/online/enter.html", context)
         raw = request.POST.get("code", "") if request.method == "POST" else request.GET["c"]
@@ -289,23 +315,23 @@ def vote_ballot(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         return _vote_ballot_post(request, slug)
     campaign, items, _recent = _ballot_reads(slug, client_address(request))
-    state = request.session.get(_key(slug), {})
-    if "code" not in state and _receipt_of(request, slug):
+    kept = _code_of(request, slug)
+    if kept is None and _receipt_of(request, slug):
         return redirect("vote_receipt", slug=slug)
-    if "code" not in state:
+    if kept is None:
         messages.info(request, _("请先输入评议码。"))
         return redirect("vote_enter_campaign", slug=slug)
     if campaign.status != Campaign.Status.OPEN:
         messages.error(request, _open_message(campaign))
         return redirect("vote_enter_campaign", slug=slug)
-    form = BallotForm(initial={"code": state["code"]}, campaign=campaign, items=items)
-    return _render_ballot(request, campaign, form, state["code"])
+    form = BallotForm(initial={"code": kept}, campaign=campaign, items=items)
+    return _render_ballot(request, campaign, form, kept)
 
 
 def _vote_ballot_post(request: HttpRequest, slug: str) -> HttpResponse:
     client = client_address(request)
     campaign, items, recent = _ballot_reads(slug, client)
-    state = request.session.get(_key(slug), {})
+    kept = _code_of(request, slug)
     # The whole form is built only when it has something to say; a ballot it would accept as
     # it is goes straight through (forms_online.quick_ballot).
     quick = quick_ballot(request.POST, items)
@@ -313,12 +339,12 @@ def _vote_ballot_post(request: HttpRequest, slug: str) -> HttpResponse:
     if quick is None:
         form = BallotForm(request.POST, campaign=campaign, items=items)
         form.is_valid()
-    code = normalise(request.POST.get("code", "")) or state.get("code")
+    code = normalise(request.POST.get("code", "")) or kept
     if code is None:
         messages.info(request, _("请先输入评议码。"))
         return redirect("vote_enter_campaign", slug=slug)
     # A code that did not come through the entry page is subject to the same limit.
-    vetted = state.get("code") == code
+    vetted = kept == code
     if not vetted and attempt_wait_minutes(client, recent=recent):
         return _limited(
             request, "ballots/online/enter.html", {"campaign": campaign, "form": CodeForm()}
@@ -346,17 +372,16 @@ def _vote_ballot_post(request: HttpRequest, slug: str) -> HttpResponse:
     except CodeRefused as exc:
         if exc.reason in FAILURES:
             attempt_record(client=client, campaign=campaign, reason=exc.reason)
-        request.session.pop(_key(slug), None)
         messages.error(request, str(exc))
-        return redirect("vote_enter_campaign", slug=slug)
+        return _forget_code(redirect("vote_enter_campaign", slug=slug), slug)
     except BallotError as exc:
         if form is None:
             form = BallotForm(request.POST, campaign=campaign, items=items)
             form.is_valid()
         form.add_error(None, str(exc))
         return _render_ballot(request, campaign, form, code)
-    _forget_code(request, slug)
     response = HttpResponseRedirect(reverse("vote_receipt", args=[slug]), status=303)
+    _forget_code(response, slug)
     return _with_receipt(response, slug, receipt.number, receipt.on, receipt.repeated)
 
 
