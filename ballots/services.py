@@ -194,12 +194,22 @@ def ballot_create(
     return ballot
 
 
+def _assert_ballots_writable(campaign_id: int) -> None:
+    """Refuse a write to ballots once the campaign is closed or published: the count is
+    final then, whatever page asks (admin included). The campaign row is read FOR SHARE, so a
+    close waits for this transaction and this one for a close."""
+    status = sql.campaign_status_for_write(Campaign(pk=campaign_id))
+    if status not in WRITABLE:
+        raise BallotError("评议活动已结束,选票不能再改动(如确需改动,请先重新开放评议)")
+
+
 def ballot_invalidate(*, ballot: Ballot, reason: str, user: Any) -> Ballot:
     """Staff judge a ballot invalid (e.g. a photocopy), with a written reason."""
     reason = (reason or "").strip()
     if not reason:
         raise BallotError("请填写认定无效的原因")
     with transaction.atomic():
+        _assert_ballots_writable(ballot.campaign_id)
         locked = Ballot.objects.select_for_update().get(pk=ballot.pk)
         if locked.invalid_reason == Ballot.Reason.MANUAL:
             raise BallotError("该选票已被认定无效")
@@ -226,6 +236,7 @@ def ballot_restore(*, ballot: Ballot, reason: str, user: Any) -> Ballot:
     if not reason:
         raise BallotError("请填写恢复的原因")
     with transaction.atomic():
+        _assert_ballots_writable(ballot.campaign_id)
         locked = Ballot.objects.select_for_update().get(pk=ballot.pk)
         if locked.invalid_reason != Ballot.Reason.MANUAL:
             raise BallotError("只有人工认定无效的选票可以恢复")

@@ -33,6 +33,7 @@ from campaigns.models import (
 from campaigns.services import (
     campaign_clone_for_next_year,
     campaign_create_from_preset,
+    campaign_set_status,
     status_change_problems,
     units_import,
     units_parse,
@@ -185,6 +186,16 @@ class CampaignForm(forms.ModelForm):
         if "previous" in self.fields and self.instance.pk:
             previous = cast(forms.ModelChoiceField, self.fields["previous"])
             previous.queryset = Campaign.objects.exclude(pk=self.instance.pk)
+        if "status" in self.fields:
+            status = cast(forms.ChoiceField, self.fields["status"])
+            if self.instance.status == Campaign.Status.PUBLISHED:
+                # Withdrawn from the results page, which keeps the publication record.
+                status.disabled = True
+            else:
+                # Publishing needs its publication record (the results page makes it).
+                status.choices = [
+                    c for c in status.choices if c[0] != Campaign.Status.PUBLISHED
+                ]
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -231,6 +242,18 @@ class CampaignAdmin(AuditedAdmin):
         (gettext_lazy("说明"), {"fields": ("rules_text", "scale_explanation", "instructions")}),
     )
     change_form_template = "admin/campaigns/campaign/change_form.html"
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """The status goes through its one service (checks, audit, closing's effects such as
+        settling the codes), never saved here with the other fields."""
+        wanted = obj.status
+        if "status" in form.changed_data or not change:
+            obj.status = form.initial.get("status", Campaign.Status.DRAFT) if change else (
+                Campaign.Status.DRAFT)
+        super().save_model(request, obj, form, change)
+        if wanted != obj.status:
+            campaign_set_status(campaign=obj, status=wanted, user=request.user)
+            obj.refresh_from_db()
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Ballots decide careers: a campaign that has any is never deleted from the admin.

@@ -79,3 +79,38 @@ def test_nobody_edits_the_log_in_admin(client, office, auditor, qianren):
     assert client.post(url, {"reason": "x"}).status_code == 403
     client.force_login(office)
     assert client.get(reverse("admin:core_auditlog_changelist")).status_code == 403
+
+
+def test_closing_in_the_admin_goes_through_the_status_service(
+    client, office, qianren, django_capture_on_commit_callbacks
+):
+    """The admin's status field is not saved with the other fields: the one service decides,
+    logs and applies what closing means (an anonymous campaign's codes are settled)."""
+    from ballots.models import AccessCode
+    from ballots.online.codes import codes_unnamed
+    from ballots.online.submit import ballot_submit
+    from ballots.services import Answer
+    from tests.helpers import add_units
+    from tests.test_campaign_lock import inline_post
+
+    add_units(qianren, {"地方管理部门类": ["甲局"]})
+    campaign_set_status(campaign=qianren, status=Campaign.Status.OPEN, user=office)
+    qianren.refresh_from_db()
+    (code,) = codes_unnamed(campaign=qianren, count=1, group=None, user=office)
+    unit = qianren.units.get()
+    ballot_submit(campaign=qianren, code=code.code,
+                  answers=[Answer(unit.pk, None, qianren.options.first().pk)])
+    client.force_login(office)
+    url = reverse("admin:campaigns_campaign_change", args=[qianren.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, inline_post(qianren, status="closed"))
+    assert response.status_code == 302
+    qianren.refresh_from_db()
+    assert qianren.status == "closed"
+    entry = AuditLog.objects.filter(action="campaign.status").latest("id")
+    assert (entry.before["status"], entry.after["status"]) == ("open", "closed")
+    assert AccessCode.objects.get(pk=code.pk).status == "used"  # settled on closing
+    assert AuditLog.objects.filter(action="codes.scrub").exists()
+    # Publishing is not offered here: it needs the results page's publication record.
+    page = client.get(url).content.decode()
+    assert 'value="published"' not in page

@@ -314,6 +314,13 @@ def test_invalidate_and_restore_are_audited_and_change_the_tally(camp, office):
     ballot_restore(ballot=ballot, reason="核实为原件", user=office)
     assert unit_row(tally(camp.slug), "甲局")["score"] == 2
     assert AuditLog.objects.filter(action="ballot_restore").count() == 1
+    # Once the campaign is closed (or published) the count is final, whatever page asks.
+    for status in ("closed", "published"):
+        type(camp).objects.filter(pk=camp.pk).update(status=status)
+        with pytest.raises(BallotError, match="评议活动已结束"):
+            ballot_invalidate(ballot=ballot, reason="复印件", user=office)
+    assert Ballot.objects.get(pk=ballot.pk).status == "valid"
+    assert AuditLog.objects.filter(action="ballot_invalidate").count() == 1
 
 
 def test_table_format_is_a_readable_chinese_table(camp, tmp_path, capsys):

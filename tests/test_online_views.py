@@ -101,17 +101,23 @@ def test_too_many_wrong_codes_get_a_wait_per_client(client, camp, settings):
     code = one_code(camp)
     for _ in range(3):
         assert enter(client, camp, "AAAA-AAAA-AAAA-AAAA").status_code == 200
-    r = enter(client, camp, code.code)  # even a good code waits: the limit is per client
+    r = enter(client, camp, "AAAA-AAAA-AAAA-AAAB")
     assert r.status_code == 429
     assert re.search(r"请稍候 10 分钟再试", r.content.decode())
     assert r["Retry-After"] == "600"
-    # Another address (another hall) is not affected.
+    # Over the limit the count stops: guessing on adds no rows.
+    assert CodeAttempt.objects.count() == 3
+    # A right code is still accepted from the same address: one guesser behind a hall's
+    # shared address does not lock the hall out.
+    r = enter(client, camp, code.code)
+    assert r.status_code == 302 and r.url == reverse("vote_ballot", args=[camp.slug])
+    # Another address (another hall) is not affected at all.
     r = client.post(
         reverse("vote_enter_campaign", args=[camp.slug]),
-        {"code": code.code},
+        {"code": "AAAA-AAAA-AAAA-AAAA"},
         REMOTE_ADDR="10.0.0.9",
     )
-    assert r.status_code == 302
+    assert r.status_code == 200
 
 
 def test_limit_uses_the_proxys_forwarded_address_only_behind_the_local_proxy(
@@ -275,6 +281,10 @@ def test_guessing_through_the_ballot_post_is_limited_and_recorded(client, camp, 
     assert CodeAttempt.objects.filter(reason="unknown").count() == 2
     r = client.post(url, ballot_data(camp, "AAAA-AAAA-AAAA-AAAC"))
     assert r.status_code == 429 and not Ballot.objects.exists()
+    # A right code posted straight to the ballot from the limited address still votes.
+    code = one_code(camp)
+    r = client.post(url, ballot_data(camp, code.code))
+    assert r.status_code == 303 and Ballot.objects.count() == 1
 
 
 def test_ballot_post_needs_csrf(camp):

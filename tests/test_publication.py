@@ -7,8 +7,9 @@ import pytest
 from django.urls import reverse
 
 from ballots.models import Ballot
-from ballots.services import ballot_invalidate
+from ballots.services import BallotError, ballot_invalidate
 from campaigns.models import Campaign
+from campaigns.services import campaign_set_status
 from core.models import AuditLog
 from scoring.models import Publication
 from tests.results_fixtures import results_campaign, tally_data  # noqa: F401
@@ -60,17 +61,20 @@ def test_the_public_copy_is_fixed_until_republished(client, office, results_camp
     client.force_login(office)
     client.post(reverse("results_publish", args=["golden"]))
     before = Publication.objects.get().data
-    ballot_invalidate(
-        ballot=Ballot.objects.filter(campaign=results_campaign, status="valid").first(),
-        reason="复核发现复印件",
-        user=office,
-    )
+    copy = Ballot.objects.filter(campaign=results_campaign, status="valid").first()
+    # A published count is final: a ballot cannot change under it.
+    with pytest.raises(BallotError):
+        ballot_invalidate(ballot=copy, reason="复核发现复印件", user=office)
     assert Publication.objects.get().data == before  # the announcement did not move
-    # Withdraw (reason required), then republish: a new copy, and three audit entries.
+    # Withdraw (reason required), reopen, correct, close and republish: a new copy, and three
+    # audit entries of the publication.
     r = client.post(reverse("results_unpublish", args=["golden"]), {"reason": ""}, follow=True)
     assert "请填写撤回原因" in r.content.decode()
     client.post(reverse("results_unpublish", args=["golden"]), {"reason": "更正一张选票"})
     assert client.get(reverse("public_results", args=["golden"])).status_code == 404
+    campaign_set_status(campaign=results_campaign, status=Campaign.Status.OPEN, user=office)
+    ballot_invalidate(ballot=copy, reason="复核发现复印件", user=office)
+    campaign_set_status(campaign=results_campaign, status=Campaign.Status.CLOSED, user=office)
     client.post(reverse("results_publish", args=["golden"]))
     live = Publication.objects.get(withdrawn_at__isnull=True)
     assert live.data != before

@@ -151,26 +151,32 @@ def _open_message(campaign: Campaign) -> str:
 
 
 def _accept_code(
-    request: HttpRequest, code: str | None, campaign: Campaign | None
+    request: HttpRequest, code: str | None, campaign: Campaign | None, *, limited: bool
 ) -> tuple[HttpResponse | None, str]:
-    """Check an entered code; on success put it in the session and return the redirect.
+    """Check an entered code; on success keep it in a cookie and return the redirect.
 
-    Returns (response, "") on success or a final answer, else (None, error message)."""
+    Returns (response, "") on success or a final answer, else (None, error message). A
+    wrong code is recorded for the limit unless the client is over it already (the count
+    stops there; recording more would only fill the table during an attack)."""
     client = client_address(request)
+
+    def wrong(reason: str, target: Campaign | None, message: str) -> tuple[None, str]:
+        if not limited:
+            attempt_record(client=client, campaign=target, reason=reason)
+        return None, message
+
     if code is None:
-        attempt_record(client=client, campaign=campaign, reason="malformed")
-        return None, _("评议码格式不正确:应为16位字母和数字(不含 0、1、I、L、O、U)")
+        return wrong("malformed", campaign,
+                     _("评议码格式不正确:应为16位字母和数字(不含 0、1、I、L、O、U)"))
     qs = AccessCode.objects.select_related("campaign").filter(code=code)
     if campaign is not None:
         qs = qs.filter(campaign=campaign)
     row = qs.first()
     if row is None:
-        attempt_record(client=client, campaign=campaign, reason="unknown")
-        return None, _("评议码不正确,请核对后重新输入。")
+        return wrong("unknown", campaign, _("评议码不正确,请核对后重新输入。"))
     target = row.campaign
     if row.status == AccessCode.Status.REVOKED:
-        attempt_record(client=client, campaign=target, reason="revoked")
-        return None, _("此评议码已作废,请与评议办公室联系。")
+        return wrong("revoked", target, _("此评议码已作废,请与评议办公室联系。"))
     voted = voted_on(row)
     if voted is not None:
         response = redirect("vote_receipt", slug=target.slug)
@@ -183,28 +189,30 @@ def _accept_code(
 @never_cache
 @require_http_methods(["GET", "POST"])
 def vote_enter(request: HttpRequest, slug: str | None = None) -> HttpResponse:
-    """Code entry, for any campaign (`/v/`) or for one (`/v/<slug>/`, the QR link's page)."""
+    """Code entry, for any campaign (`/v/`) or for one (`/v/<slug>/`, the QR link's page).
+
+    The wrong-code limit refuses wrong codes only: a right code is accepted even from an
+    address over the limit, so one guesser behind a hall's shared address cannot lock the
+    hall out. Guessing stays futile (README: a code is one of 30^16)."""
     campaign = get_object_or_404(Campaign, slug=slug) if slug else None
     context: dict[str, Any] = {"campaign": campaign}
     from_link = request.method == "GET" and "c" in request.GET
     if request.method == "POST" or from_link:
         wait = attempt_wait_minutes(client_address(request))
-        if wait and from_link:
+        raw = request.POST.get("code", "") if request.method == "POST" else request.GET["c"]
+        response, error = _accept_code(request, normalise(raw), campaign, limited=bool(wait))
+        if response is not None:
+            return response
+        if from_link:
             # Never answer the QR link with a page: the code would stay in the address bar
             # (and in the page's links).
-            messages.error(request, _("尝试次数过多,请 %(n)d 分钟后再试。") % {"n": wait})
+            if wait:
+                error = _("尝试次数过多,请 %(n)d 分钟后再试。") % {"n": wait}
+            messages.error(request, error)
             return redirect(request.path)
         if wait:
             context["form"] = CodeForm()
             return _limited(request, "ballots/online/enter.html", context)
-        raw = request.POST.get("code", "") if request.method == "POST" else request.GET["c"]
-        response, error = _accept_code(request, normalise(raw), campaign)
-        if response is not None:
-            return response
-        if from_link:
-            # Never answer the QR link with a page: the code would stay in the address bar.
-            messages.error(request, error)
-            return redirect(request.path)
         form = CodeForm(request.POST)
         form.is_valid()
         form.errors.clear()
@@ -343,12 +351,6 @@ def _vote_ballot_post(request: HttpRequest, slug: str) -> HttpResponse:
     if code is None:
         messages.info(request, _("请先输入评议码。"))
         return redirect("vote_enter_campaign", slug=slug)
-    # A code that did not come through the entry page is subject to the same limit.
-    vetted = kept == code
-    if not vetted and attempt_wait_minutes(client, recent=recent):
-        return _limited(
-            request, "ballots/online/enter.html", {"campaign": campaign, "form": CodeForm()}
-        )
     if form is not None and not form.is_valid():
         return _render_ballot(request, campaign, form, code)
     if quick is not None:
@@ -370,7 +372,14 @@ def _vote_ballot_post(request: HttpRequest, slug: str) -> HttpResponse:
             ),
         )
     except CodeRefused as exc:
+        # A code that did not come through the entry page is subject to the same limit:
+        # counted when wrong, refused with the wait once the client is over it.
         if exc.reason in FAILURES:
+            if attempt_wait_minutes(client, recent=recent):
+                return _limited(
+                    request, "ballots/online/enter.html",
+                    {"campaign": campaign, "form": CodeForm()},
+                )
             attempt_record(client=client, campaign=campaign, reason=exc.reason)
         messages.error(request, str(exc))
         return _forget_code(redirect("vote_enter_campaign", slug=slug), slug)
