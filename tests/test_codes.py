@@ -126,6 +126,31 @@ def test_used_code_can_be_neither_revoked_nor_reissued(camp, office):
         code_reissue(code=code, user=office, reason="x")
 
 
+def test_a_code_that_voted_in_an_anonymous_campaign_is_used_though_its_row_says_active(
+    client, camp, office
+):
+    """Its row is written only when voting closes; the code page, revoking and reissuing
+    know it has voted from its token among the ballots."""
+    from ballots.online.submit import ballot_submit
+    from tests.test_online_submit import all_satisfied
+
+    voted, unused = codes_unnamed(campaign=camp, count=2, group=None, user=office)
+    ballot_submit(campaign=camp, code=voted.code, answers=all_satisfied(camp))
+    voted.refresh_from_db()
+    assert voted.status == "active"  # the row, untouched
+    for change in (code_revoke, code_reissue):
+        with pytest.raises(CodeError, match="已使用"):
+            change(code=voted, user=office, reason="x")
+    client.force_login(office)
+    url = reverse("codes", args=[camp.slug])
+    page = client.get(url).content.decode()
+    assert re.search(r'id="n-used">1<', page) and re.search(r'id="n-active">1<', page)
+    used_page = client.get(url, {"status": "used"}).content.decode()
+    active_page = client.get(url, {"status": "active"}).content.decode()
+    assert voted.code in used_page and voted.code not in active_page
+    assert unused.code in active_page and unused.code not in used_page
+
+
 # --- staff pages -------------------------------------------------------------------------
 
 
