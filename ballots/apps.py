@@ -13,3 +13,6 @@ class BallotsConfig(AppConfig):
 
         status_checks.connect(receivers.paper_blocks_close, dispatch_uid="pingyi-paper-close")
         status_changed.connect(receivers.scrub_after_close, dispatch_uid="pingyi-scrub-close")
+        status_changed.connect(
+            receivers.delete_code_files_after_close, dispatch_uid="pingyi-code-files-close"
+        )

@@ -26,8 +26,11 @@ status_changed = Signal()
 def delete_jobs_of_campaign(sender: Any, instance: Any, **kwargs: Any) -> None:
     """Jobs and staged uploads name their campaign by id (core knows no campaign): they go
     with it."""
+    from core.files import job_files_remove
     from core.models import BackgroundJob
     from core.uploads import uploads_discard_for_campaign
 
-    BackgroundJob.objects.filter(campaign_id=instance.pk).delete()
+    jobs = BackgroundJob.objects.filter(campaign_id=instance.pk)
+    job_files_remove(jobs, BackgroundJob.FileRemoved.EXPIRED)
+    jobs.delete()
     uploads_discard_for_campaign(instance.pk)

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.files import job_file_name, private_files
+
 
 class AuditLogQuerySet(models.QuerySet["AuditLog"]):
     def update(self, **kwargs: Any) -> int:
@@ -64,13 +66,22 @@ class AuditLog(models.Model):
 
 
 class BackgroundJob(models.Model):
-    """Progress of long work (big imports, long PDFs) run by the task worker, polled by pages."""
+    """Progress of long work (big imports, long PDFs) run by the task worker, polled by pages.
+
+    Its file, if it makes one, is private (core/files.py): a random name in
+    PINGYI_PRIVATE_FILES_ROOT, handed out only by the job download view, and deleted when it
+    expires or, for code slips, when voting ends (`file_removed` then says which)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("排队中")
         RUNNING = "running", _("进行中")
         DONE = "done", _("已完成")
         FAILED = "failed", _("失败")
+
+    class FileRemoved(models.TextChoices):
+        # The labels are what the job page says in place of the download button.
+        EXPIRED = "expired", _("文件已过保存期限,已删除;如仍需要,请重新生成。")
+        CLOSED = "closed", _("评议已结束,文件已删除(评议码不再留存)。")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(_("类型"), max_length=50)
@@ -83,8 +94,14 @@ class BackgroundJob(models.Model):
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
-    result_file = models.FileField(upload_to="jobs/%Y/%m/", blank=True)
+    result_file = models.FileField(storage=private_files, upload_to=job_file_name, blank=True)
+    # The human name (e.g. "<slug>-评议码条.pdf"), given to the browser at download.
     result_name = models.CharField(max_length=200, blank=True)
+    # None: kept until its campaign closes (code slips) or the file is gone.
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    file_removed = models.CharField(
+        max_length=10, choices=FileRemoved.choices, blank=True
+    )
     params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -147,3 +164,30 @@ class StagedUpload(models.Model):
     @property
     def path(self) -> Path:
         return Path(settings.PINGYI_UPLOAD_ROOT) / self.stored_name
+
+
+class LoginFailure(models.Model):
+    """A wrong staff password (core/login.py counts these to slow guessing down).
+
+    In the database, not a per-process cache, so every application server sees the same
+    count. Only the username tried and the client are kept, never the password; rows older
+    than a day are pruned when a new one is written (the audit log keeps the history)."""
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    username = models.CharField(_("用户名"), max_length=150)
+    client = models.CharField(_("客户端地址"), max_length=64)
+    # The id of the browser's login-device cookie, if it sent one (core/login.py).
+    device = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("登录失败记录")
+        verbose_name_plural = _("登录失败记录")
+        ordering = ["-at"]
+        indexes = [
+            models.Index(fields=["username", "at"]),
+            models.Index(fields=["client", "at"]),
+            models.Index(fields=["device", "at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.client}"

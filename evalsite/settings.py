@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -132,6 +134,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # CSP, Permissions-Policy, no-store for staff (core/middleware.py); the login-device
+    # cookie (core/login.py).
+    "core.middleware.SecurityHeadersMiddleware",
+    "core.login.LoginDeviceMiddleware",
 ]
 
 ROOT_URLCONF = "evalsite.urls"
@@ -147,6 +153,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "core.middleware.csp",
             ],
         },
     },
@@ -195,15 +202,79 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))  # type: ignor
 MEDIA_URL = "/media/"
 # Spreadsheets between their preview and their confirmation (core/uploads.py): private, so
 # outside MEDIA_ROOT (which DEBUG serves, and a web server may), and served by no URL.
+# The key of anonymous ballots' tokens and receipts (ballots/online/codes.py): an HMAC of the
+# code under it marks the ballot a code made. Without it a database administrator cannot link
+# a ballot to its code. It must be the same on every server and must not change while a
+# campaign is open (a changed key would let every code vote again). Defaults to SECRET_KEY.
+PINGYI_BALLOT_KEY = os.environ.get("PINGYI_BALLOT_KEY") or SECRET_KEY
 PINGYI_UPLOAD_ROOT = Path(
     env_str("PINGYI_UPLOAD_ROOT", str(BASE_DIR / "private" / "uploads"))  # type: ignore[arg-type]
 )
 if PINGYI_UPLOAD_ROOT.resolve().is_relative_to(MEDIA_ROOT.resolve()):
     raise ImproperlyConfigured("PINGYI_UPLOAD_ROOT must not be inside MEDIA_ROOT")
+# Files the application makes (reports, code slips, printed ballots, exports; core/files.py):
+# private like the uploads, under random names, handed out only by the permission-checked job
+# download (core/views.py), which logs every download.
+PINGYI_PRIVATE_FILES_ROOT = Path(
+    env_str(  # type: ignore[arg-type]
+        "PINGYI_PRIVATE_FILES_ROOT", str(BASE_DIR / "private" / "files")
+    )
+)
+if PINGYI_PRIVATE_FILES_ROOT.resolve().is_relative_to(MEDIA_ROOT.resolve()):
+    raise ImproperlyConfigured("PINGYI_PRIVATE_FILES_ROOT must not be inside MEDIA_ROOT")
+# A generated file is deleted this many days after it was made (`manage.py expire_files`, and
+# whenever a job starts); code slips go sooner, when their campaign closes.
+PINGYI_FILE_EXPIRY_DAYS = env_int("PINGYI_FILE_EXPIRY_DAYS", 7)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+# Django's backend behind the login throttle (core/login.py), whoever calls authenticate().
+AUTHENTICATION_BACKENDS = ["core.login.ThrottledModelBackend"]
+# A staff login lasts a working day, counted from the login (not renewed by activity).
+PINGYI_STAFF_SESSION_HOURS = env_int("PINGYI_STAFF_SESSION_HOURS", 10)
+if PINGYI_STAFF_SESSION_HOURS < 1:
+    raise ImproperlyConfigured("PINGYI_STAFF_SESSION_HOURS must be at least 1")
+SESSION_COOKIE_AGE = PINGYI_STAFF_SESSION_HOURS * 3600
+
+# Login throttle (core/login.py): strict per client address, a capped delay per account,
+# browsers that logged in before exempt.
+PINGYI_LOGIN_FAILURES_PER_ADDRESS = env_int("PINGYI_LOGIN_FAILURES_PER_ADDRESS", 10)
+PINGYI_LOGIN_ADDRESS_WINDOW_SECONDS = env_int("PINGYI_LOGIN_ADDRESS_WINDOW_SECONDS", 900)
+PINGYI_LOGIN_FAILURES_PER_ACCOUNT = env_int("PINGYI_LOGIN_FAILURES_PER_ACCOUNT", 5)
+PINGYI_LOGIN_MAX_DELAY_SECONDS = env_int("PINGYI_LOGIN_MAX_DELAY_SECONDS", 300)
+
+# X-Forwarded-For is believed only from these addresses or networks (core/clients.py).
+PINGYI_TRUSTED_PROXIES = env_list("PINGYI_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
+
+
+def _csp_hash(source: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode()).digest()).decode() + "'"
+
+
+# Content-Security-Policy (core/middleware.py): nothing from other sites. script-src gets a
+# per-request nonce for inline scripts marked nonce="{{ csp_nonce }}". The one inline event
+# handler, the language menu's onchange in templates/base.html, is allowed by its hash alone.
+# Inline styles are allowed: templates set widths in style attributes (progress bars, PDF
+# columns) and the admin's change list has a <style> block; with img-src and font-src limited
+# to the site, injected CSS cannot send anything elsewhere.
+PINGYI_CSP: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'", "'unsafe-hashes'", _csp_hash("this.form.submit()")],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+PINGYI_CSP_REPORT_ONLY = env_bool("PINGYI_CSP_REPORT_ONLY", False)
+PINGYI_PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -109,6 +109,7 @@ def _media_root(settings, tmp_path_factory):
     """Uploads and generated reports go to a throwaway folder, never into the project."""
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     settings.PINGYI_UPLOAD_ROOT = tmp_path_factory.mktemp("uploads")
+    settings.PINGYI_PRIVATE_FILES_ROOT = tmp_path_factory.mktemp("private-files")
 
 
 @pytest.fixture(autouse=True)

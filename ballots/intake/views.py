@@ -130,6 +130,7 @@ def ballot_import(request: HttpRequest, slug: str) -> HttpResponse:
                 handler="ballots.intake.imports.run_import_job",
                 campaign=campaign,
                 user=request.user,
+                permission="campaigns.configure_campaign",
                 params={"upload": str(upload.pk), "filename": upload.filename, "redirect": here},
             )
         return redirect("job_page", job_id=job.pk)

@@ -10,9 +10,11 @@ from urllib.parse import quote
 
 import segno
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from ballots.models import AccessCode
 from campaigns.models import Campaign
+from core.files import job_files_remove
 from core.jobs import Progress, job_finish_file
 from core.models import BackgroundJob
 
@@ -67,15 +69,38 @@ def slip_codes(campaign: Campaign, which: str) -> list[AccessCode]:
     )
 
 
+# Jobs whose files hold access codes: kept while voting goes on (a lost slip is printed again),
+# deleted once it ends (ballots/receivers.py). A job that exports codes to a file belongs here.
+CODE_FILE_HANDLERS = ("ballots.online.slips.run_slips_job",)
+VOTING = (Campaign.Status.DRAFT, Campaign.Status.OPEN)
+
+
+def code_files_remove(campaign_id: int) -> int:
+    """Delete the campaign's files that hold codes; their job pages then say voting ended."""
+    jobs = BackgroundJob.objects.filter(
+        campaign_id=campaign_id, params__handler__in=CODE_FILE_HANDLERS
+    )
+    return job_files_remove(jobs, BackgroundJob.FileRemoved.CLOSED)
+
+
 def run_slips_job(job: BackgroundJob, progress: Progress) -> None:
     """Background job: params campaign_id, base (site address), which."""
     campaign = Campaign.objects.get(pk=job.params["campaign_id"])
+    if campaign.status not in VOTING:
+        raise ValueError(_("评议已结束,不再生成评议码条"))
     codes = slip_codes(campaign, job.params.get("which", "all"))
     if not codes:
         raise ValueError("没有可打印的未使用评议码")
     progress(0, len(codes), f"正在生成 {len(codes)} 张评议码条……")
     pdf = slips_pdf(campaign, codes, job.params["base"])
-    job_finish_file(job, f"{campaign.slug}-评议码条.pdf", pdf)
+    # No expiry: the slips are needed until voting ends, and go then.
+    job_finish_file(job, f"{campaign.slug}-评议码条.pdf", pdf, expires=False)
+    # Closed while the PDF was being made: the close found no file to delete, so delete it now.
+    campaign.refresh_from_db(fields=["status"])
+    if campaign.status not in VOTING:
+        code_files_remove(campaign.pk)
+        progress(len(codes), len(codes), _("评议已结束,评议码条已删除"))
+        return
     progress(len(codes), len(codes), f"已生成 {len(codes)} 张评议码条")
 
 

@@ -266,6 +266,7 @@ def _start_print(request: HttpRequest, campaign: Campaign, rng: PrintedRange) ->
         handler="ballots.paper.printing.run_print_job",
         campaign=campaign,
         user=request.user,
+        permission=CONFIGURE,
         # No "redirect": the job page must stay to offer the PDF for download.
         params={"range_id": rng.pk},
     )

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from ballots.paper.reconciliation import reconciliation_table
 from campaigns.models import Campaign
 from campaigns.representatives import composition
+from core.audit import audit
 from core.jobs import Progress, job_finish_file
 from scoring.presentation import fmt_percent
 from scoring.tally import CampaignTally, tally_campaign
@@ -142,4 +143,18 @@ def run_report_job(job: Any, progress: Progress) -> None:
     )
     progress(2, 3, _("正在保存"))
     job_finish_file(job, report.filename, report.data)
+    # Who had which report made (their downloads are logged by core/views.py).
+    audit(
+        user=job.created_by,
+        action="report.generate",
+        obj=job,
+        campaign=campaign,
+        object_repr=report.filename,
+        after={
+            "format": params["format"],
+            "comments": params.get("comments", True),
+            "units": params.get("units"),
+            "file": report.filename,
+        },
+    )
     progress(3, 3, _("报告已生成,可以下载"))
