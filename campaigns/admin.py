@@ -173,7 +173,8 @@ class CampaignForm(forms.ModelForm):
         model = Campaign
         fields = (
             "name", "slug", "year", "series", "previous", "status", "aggregation", "threshold",
-            "blank_means", "anonymous", "double_entry", "min_new_share", "rules_text",
+            "blank_means", "anonymous", "double_entry", "min_new_share", "min_cell_ballots",
+            "rules_text",
             "scale_explanation", "instructions",
         )
 
@@ -214,6 +215,14 @@ class CampaignForm(forms.ModelForm):
                 if not data.get("anonymous")
                 else _("已有选票,记名评议不能改为匿名(已收选票仍带有评议码)。"),
             )
+        lowered = data.get("min_cell_ballots") is not None and (
+            data["min_cell_ballots"] < c.min_cell_ballots
+        )
+        if has_ballots and lowered:
+            # Lowering it after seeing results would show slices that were hidden.
+            self.add_error(
+                "min_cell_ballots", _("已有选票,分项统计最少票数只能提高,不能降低。")
+            )
         if "status" in self.changed_data:
             for problem in status_change_problems(c, data["status"]):
                 self.add_error("status", problem)
@@ -238,7 +247,8 @@ class CampaignAdmin(AuditedAdmin):
     fieldsets = (
         (None, {"fields": ("name", "slug", "year", "series", "previous", "status")}),
         (gettext_lazy("计分规则"), {"fields": ("aggregation", "threshold", "blank_means")}),
-        (gettext_lazy("评议方式"), {"fields": ("anonymous", "double_entry", "min_new_share")}),
+        (gettext_lazy("评议方式"), {"fields": ("anonymous", "double_entry", "min_new_share",
+                                             "min_cell_ballots")}),
         (gettext_lazy("说明"), {"fields": ("rules_text", "scale_explanation", "instructions")}),
     )
     change_form_template = "admin/campaigns/campaign/change_form.html"

@@ -42,6 +42,12 @@ class Unit(models.Model):
 # but deleting a whole (test or mistaken) campaign removes its own rows together.
 
 
+def default_min_cell_ballots() -> int:
+    """The site-wide default of `Campaign.min_cell_ballots` (settings.PINGYI_MIN_CELL_BALLOTS,
+    10 when unset): read when a campaign is created, so each campaign keeps its own."""
+    return int(getattr(settings, "PINGYI_MIN_CELL_BALLOTS", 10))
+
+
 class Campaign(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")
@@ -103,6 +109,19 @@ class Campaign(models.Model):
         blank=True,
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))],
         help_text=_("例如政风行风评议:新聘代表不少于三分之一,填 0.3333"),
+    )
+    # Small-cell suppression (scoring/suppression.py): a slice of the ballots (a district, a
+    # group, a channel, a source) with fewer valid ballots than this is merged into 其他 in
+    # every breakdown and cannot be filtered on, so no figure shows a few people's votes.
+    # Ballots, not votes. 1 turns it off; the default comes from the site's settings.
+    min_cell_ballots = models.PositiveSmallIntegerField(
+        _("分项统计最少票数"),
+        default=default_min_cell_ballots,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "分片区、分代表类别、分渠道等统计中,有效票少于此数的范围合并为“其他”,"
+            "也不能单独筛选,以免从小范围推知个人的评价"
+        ),
     )
     rules_text = models.TextField(_("规则说明"), blank=True)
     scale_explanation = models.TextField(_("评价等次说明"), blank=True)

@@ -140,6 +140,7 @@ def campaign_clone_for_next_year(
         anonymous=source.anonymous,
         double_entry=source.double_entry,
         min_new_share=source.min_new_share,
+        min_cell_ballots=source.min_cell_ballots,
         rules_text=source.rules_text,
         scale_explanation=source.scale_explanation,
         instructions=source.instructions,

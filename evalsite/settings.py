@@ -206,6 +206,10 @@ MEDIA_URL = "/media/"
 # code under it marks the ballot a code made. Without it a database administrator cannot link
 # a ballot to its code. It must be the same on every server and must not change while a
 # campaign is open (a changed key would let every code vote again). Defaults to SECRET_KEY.
+# Breakdowns (by district, group, channel, source) never show a slice of fewer valid ballots
+# than this: smaller ones are merged into 其他 (scoring/suppression.py). A campaign's own
+# setting starts from it.
+PINGYI_MIN_CELL_BALLOTS = env_int("PINGYI_MIN_CELL_BALLOTS", 10)
 PINGYI_BALLOT_KEY = os.environ.get("PINGYI_BALLOT_KEY") or SECRET_KEY
 PINGYI_UPLOAD_ROOT = Path(
     env_str("PINGYI_UPLOAD_ROOT", str(BASE_DIR / "private" / "uploads"))  # type: ignore[arg-type]

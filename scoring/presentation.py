@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from campaigns.models import Campaign, RepresentativeGroup
 from scoring import engine
+from scoring.suppression import NAMES, OTHER
 from scoring.tally import CampaignTally
 
 # In the order a reader looks for them (not the alphabetical order of the JSON).
@@ -119,6 +120,47 @@ class Table:
     @property
     def notes(self) -> tuple[str, ...]:
         return self.category.notes
+
+
+# The unit page's breakdowns by a ballot attribute, in its order: (attribute, heading).
+# Each is merged by scoring.suppression.
+BREAKDOWNS = (
+    ("group", gettext_lazy("分代表类别")),
+    ("channel", gettext_lazy("分渠道")),
+    ("district", gettext_lazy("分片区")),
+)
+
+
+def slice_label(key: str) -> str:
+    """A breakdown row's name as read: the merged slices' 其他 in the reader's language."""
+    return _("其他") if key == OTHER else key
+
+
+def published_breakdown(
+    t: CampaignTally, u: engine.UnitResult, attr: str
+) -> list[engine.Breakdown]:
+    """A unit's breakdown by `attr` as published: the slices the tally merged (scoring.tally
+    applies the suppression; nothing here can undo it), 其他 last; nothing when the breakdown
+    would be 其他 alone (`breakdown_note` says why)."""
+    if t.suppression is not None and t.suppression.withheld(attr):
+        return []
+    return sorted(getattr(u, f"by_{attr}"), key=lambda b: b.key == OTHER)  # stable: 其他 last
+
+
+def breakdown_note(t: CampaignTally, attr: str) -> str:
+    """What the reader is told about merged slices; "" when nothing was merged. No names and
+    no counts of the small slices: that a merge happened is all it says."""
+    s = t.suppression
+    if s is None or not s.merges_any(attr):
+        return ""
+    if s.withheld(attr):
+        return _(
+            "各%(what)s的有效票都不足 %(n)d 张,为保护评议代表的投票秘密,不分%(what)s统计。"
+        ) % {"what": NAMES[attr], "n": s.minimum}
+    return _(
+        "有效票不足 %(n)d 张的%(what)s(必要时连同票数最少的一个)合并为“其他”统计,"
+        "以免从小范围推知个人的评价。"
+    ) % {"what": NAMES[attr], "n": s.minimum}
 
 
 def tables(t: CampaignTally) -> list[Table]:

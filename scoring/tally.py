@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -22,6 +22,7 @@ from ballots.models import Ballot
 from ballots.validity import REASON_ORDER
 from campaigns.models import Campaign
 from scoring import engine
+from scoring.suppression import ATTRIBUTES, UNLABELLED, Suppression
 
 # Spec section 2: the reasons a ballot contributes nothing, in the order reports list them.
 
@@ -41,6 +42,16 @@ class Filters:
             v is not None
             for v in (self.dimension, self.channel, self.group, self.district, self.source)
         )
+
+    def slices_ballots(self) -> bool:
+        """Whether it keeps only some ballots (a dimension keeps all of them: it is a question)."""
+        return any(getattr(self, attr) is not None for attr in ATTRIBUTES)
+
+
+class SliceTooSmall(ValueError):
+    """A filter asked for a slice of fewer ballots than the campaign's minimum (or for two
+    slices crossed): its figures would show a few representatives' votes. The message says so
+    in words a user can read."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,9 @@ class CampaignTally:
     result: engine.TallyResult
     ballots: BallotSummary
     filters: Filters
+    # The merge maps the breakdowns were built with (scoring.suppression); the pages and the
+    # workbook read it for their notes. None only for a CampaignTally built by hand.
+    suppression: Suppression | None = None
 
     def unit(self, unit_id: int) -> engine.UnitResult | None:
         key = str(unit_id)
@@ -106,6 +120,36 @@ def ballot_summary(campaign: Campaign) -> BallotSummary:
 BALLOT_SLICES = ("group", "channel", "district")
 
 
+def slice_ballots(campaign: Campaign) -> dict[str, dict[str, int]]:
+    """Valid ballots per value of each attribute a ballot is sliced by (group by its name,
+    channel, district, source; "" for none): one GROUP BY, the input of the suppression.
+    Ballots, not votes: the figures of a slice are built from its ballots, each of which
+    answers every unit (see `_counts`), so one count per slice serves every unit."""
+    groups = dict(campaign.groups.values_list("id", "name"))
+    rows = (
+        Ballot.objects.filter(campaign=campaign, status=Ballot.Status.VALID)
+        .values_list("group_id", "channel", "district", "source")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    out: dict[str, dict[str, int]] = {attr: {} for attr in ATTRIBUTES}
+    for group_id, channel, district, source, n in rows:
+        values = {
+            "group": groups.get(group_id, UNLABELLED) if group_id is not None else UNLABELLED,
+            "channel": channel or UNLABELLED,
+            "district": district or UNLABELLED,
+            "source": source or UNLABELLED,
+        }
+        for attr, value in values.items():
+            out[attr][value] = out[attr].get(value, 0) + n
+    return out
+
+
+def suppression_of(campaign: Campaign) -> Suppression:
+    """The campaign's merge maps (scoring.suppression) at its own minimum."""
+    return Suppression.of(slice_ballots(campaign), campaign.min_cell_ballots)
+
+
 class TallyIntegrityError(RuntimeError):
     """The stored answers do not add up (a ballot missing a cell, or answering one twice).
 
@@ -114,11 +158,22 @@ class TallyIntegrityError(RuntimeError):
 
 
 def _counts(
-    campaign: Campaign, filters: Filters, slices: tuple[str, ...]
-) -> tuple[engine.VoteCount, ...]:
+    campaign: Campaign,
+    filters: Filters,
+    slices: tuple[str, ...],
+    *,
+    minimum: int | None = None,
+    merged: tuple[str, ...] = (),
+) -> tuple[tuple[engine.VoteCount, ...], Suppression | None]:
     """Answers of valid ballots per unit × option × kind × dimension (× the ballot attributes
     in `slices`), counted by the database in one GROUP BY over the elements of the ballots'
-    answer arrays (ballots/answers.py)."""
+    answer arrays (ballots/answers.py).
+
+    With a `minimum`, also the suppression of these very counts: the ballots of each slice
+    are the answers of one cell (each valid ballot answers each cell once, checked below), so
+    the merge maps come from the same rows as the votes, with no second query for a ballot
+    cast in between to slip past. The attributes in `merged` then carry their published
+    label: a small slice's votes arrive as 其他 and are never seen alone."""
     labels = dict(campaign.options.values_list("id", "label"))
     # Keyed by int | None: an answer without a dimension looks up None and finds no name.
     dims: dict[int | None, str] = dict(campaign.dimensions.values_list("id", "name"))
@@ -170,13 +225,35 @@ def _counts(
             f"{max(per_slot.values())}),请联系系统管理员"
         )
 
+    def slice_labels(rest: list[Any]) -> dict[str, str | None]:
+        attrs = dict(zip(slices, rest[:-1], strict=True))
+        group_id = attrs.get("group")
+        return {
+            "group": groups.get(group_id) if group_id is not None else None,
+            "channel": attrs.get("channel") or None,
+            "district": attrs.get("district") or None,
+        }
+
+    suppression = None
+    if minimum is not None:
+        ballots: dict[str, dict[str, int]] = {attr: {} for attr in slices}
+        for element, *rest in rows:
+            if int(element) // CODES == 0:  # the first cell: one answer per ballot
+                for attr, value in slice_labels(rest).items():
+                    if attr in ballots:
+                        key = value or UNLABELLED
+                        ballots[attr][key] = ballots[attr].get(key, 0) + rest[-1]
+        suppression = Suppression.of(ballots, minimum)
+
     out = []
     for element, *rest in rows:
         answer = storage.decode(element)
         if filters.dimension is not None and dims.get(answer.dimension_id) != filters.dimension:
             continue
-        attrs = dict(zip(slices, rest[:-1], strict=True))
-        group_id = attrs.get("group")
+        published = slice_labels(rest)
+        if suppression is not None:
+            for attr in merged:
+                published[attr] = suppression.label(attr, published[attr])
         out.append(
             engine.VoteCount(
                 unit_key=str(answer.unit_id),
@@ -186,12 +263,12 @@ def _counts(
                 dimension=dims.get(answer.dimension_id)
                 if answer.dimension_id is not None
                 else None,
-                group=groups.get(group_id) if group_id is not None else None,
-                channel=attrs.get("channel") or None,
-                district=attrs.get("district") or None,
+                group=published["group"],
+                channel=published["channel"],
+                district=published["district"],
             )
         )
-    return tuple(out)
+    return tuple(out), suppression
 
 
 def build_input(
@@ -202,8 +279,23 @@ def build_input(
     breakdowns: bool = False,
 ) -> engine.TallyInput:
     """The engine's input. `breakdowns` adds the per-group, per-channel and per-district
-    figures (unit pages, reports); the ranking does not need them, except the groups when
-    they carry weights."""
+    figures (unit pages, reports), their small slices merged (`tally_campaign`); the ranking
+    does not need them, except the groups when they carry weights."""
+    return _build_input(
+        campaign, filters, previous_last_place=previous_last_place, breakdowns=breakdowns
+    )[0]
+
+
+def _build_input(
+    campaign: Campaign,
+    filters: Filters | None = None,
+    *,
+    previous_last_place: frozenset[str] | None = None,
+    breakdowns: bool = False,
+) -> tuple[engine.TallyInput, Suppression | None]:
+    """`build_input`, and with `breakdowns` the suppression its slices were merged by. The
+    groups keep each ballot's own name when they carry weights: the score needs it then
+    (`tally_campaign` builds the merged per-group figures apart)."""
     filters = filters or Filters()
     options = tuple(
         engine.Option(o.label, Fraction(o.weight), o.satisfied, o.counted)
@@ -230,17 +322,25 @@ def build_input(
     if previous_last_place is None:
         previous_last_place = _previous_last_place(campaign)
     slices = BALLOT_SLICES if breakdowns else ("group",) if weights else ()
-    return engine.TallyInput(
+    counts, suppression = _counts(
+        campaign,
+        filters,
+        slices,
+        minimum=campaign.min_cell_ballots if breakdowns else None,
+        merged=tuple(s for s in BALLOT_SLICES if s != "group" or not weights),
+    )
+    inp = engine.TallyInput(
         aggregation=campaign.aggregation,
         threshold=Fraction(campaign.threshold),
         options=options,
         categories=categories,
         units=units,
-        counts=_counts(campaign, filters, slices),
+        counts=counts,
         previous_last_place=previous_last_place,
         grade_bands=bands,
         group_weights=weights,
     )
+    return inp, suppression
 
 
 def _previous_last_place(campaign: Campaign) -> frozenset[str]:
@@ -259,12 +359,58 @@ def _previous_last_place(campaign: Campaign) -> frozenset[str]:
 
 
 def tally_campaign(
-    campaign: Campaign, filters: Filters | None = None, *, breakdowns: bool = False
+    campaign: Campaign,
+    filters: Filters | None = None,
+    *,
+    breakdowns: bool = False,
+    suppression: Suppression | None = None,
 ) -> CampaignTally:
-    """The tally of a campaign (optionally of one slice of its ballots)."""
+    """The tally of a campaign (optionally of one slice of its ballots).
+
+    Small-cell suppression (scoring.suppression) is applied here, for every caller and every
+    role alike: the breakdowns merge the slices of fewer than `campaign.min_cell_ballots`
+    valid ballots into 其他 (maps made from the counted rows themselves), and a filter on
+    such a slice, or on two slices crossed, raises `SliceTooSmall`. `suppression`: the
+    campaign's maps (`suppression_of`) when the caller already has them, for that check."""
     filters = filters or Filters()
-    inp = build_input(campaign, filters, breakdowns=breakdowns)
-    return CampaignTally(campaign, inp, engine.tally(inp), ballot_summary(campaign), filters)
+    if breakdowns and filters.slices_ballots():
+        # District X ∩ group Y is not protected by the per-attribute maps; nobody needs it.
+        raise ValueError("breakdowns of a slice of the ballots are not published")
+    if filters.slices_ballots():
+        suppression = suppression or suppression_of(campaign)
+        refusal = suppression.refusal({attr: getattr(filters, attr) for attr in ATTRIBUTES})
+        if refusal is not None:
+            raise SliceTooSmall(refusal)
+    inp, merged_by = _build_input(campaign, filters, breakdowns=breakdowns)
+    result = engine.tally(inp)
+    if merged_by is not None and inp.group_weights:
+        result = _merged_groups(inp, result, merged_by)
+    return CampaignTally(
+        campaign, inp, result, ballot_summary(campaign), filters, merged_by or suppression
+    )
+
+
+def _merged_groups(
+    inp: engine.TallyInput, result: engine.TallyResult, suppression: Suppression
+) -> engine.TallyResult:
+    """With group weights the input keeps each ballot's own group (the score weighs them), so
+    the per-group breakdown is tallied again from the same counts under the published group
+    labels. Within a group the plain formula applies anyway, so dropping the weights for this
+    second tally changes nothing but the labels; the first tally's figures are kept."""
+    if not suppression.merges_any("group"):
+        return result
+    regrouped = replace(
+        inp,
+        counts=tuple(replace(r, group=suppression.label("group", r.group)) for r in inp.counts),
+        group_weights=(),
+    )
+    by_group = {u.unit.key: u.by_group for c in engine.tally(regrouped).categories for u in c.units}
+    return engine.TallyResult(
+        tuple(
+            replace(c, units=tuple(replace(u, by_group=by_group[u.unit.key]) for u in c.units))
+            for c in result.categories
+        )
+    )
 
 
 def tally_json(campaign: Campaign, tallied: CampaignTally | None = None) -> dict[str, Any]:

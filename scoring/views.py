@@ -23,10 +23,21 @@ from core.jobs import job_start
 from core.permissions import perm_required
 from scoring import charts
 from scoring.models import Publication
-from scoring.presentation import FLAG_LABELS, context, fmt_number, fmt_percent, ordered_flags
+from scoring.presentation import (
+    BREAKDOWNS,
+    FLAG_LABELS,
+    breakdown_note,
+    context,
+    fmt_number,
+    fmt_percent,
+    ordered_flags,
+    published_breakdown,
+    slice_label,
+)
 from scoring.publication import live_publication, results_publish, results_unpublish
 from scoring.reports import FORMATS
-from scoring.tally import Filters, tally_campaign
+from scoring.suppression import Suppression
+from scoring.tally import Filters, SliceTooSmall, suppression_of, tally_campaign
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise  # a type only; installed with django-stubs
@@ -34,52 +45,91 @@ if TYPE_CHECKING:
 ALL = ""
 
 
+class SliceField(forms.ChoiceField):
+    """A filter on one slice of the ballots. Only the slices published on their own are
+    offered (scoring.suppression); another value, typed into the address or left over from
+    before more ballots were counted, is refused with the reason rather than "not a choice"."""
+
+    def __init__(self, attr: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.attr = attr
+        self.suppression: Suppression | None = None
+
+    def validate(self, value: Any) -> None:
+        if value and self.suppression is not None and not self.valid_value(value):
+            raise ValidationError(
+                self.suppression.refusal({self.attr: str(value)}) or _("无效的筛选条件"),
+                code="small_slice",
+            )
+        super().validate(value)
+
+
 class FilterForm(forms.Form):
-    """The tabs of the results page: one slice of the ballots at a time (or all)."""
+    """The tabs of the results page: one slice of the ballots at a time (or all).
+
+    A filter publishes its slice's figures, so it obeys the same minimum as the breakdowns:
+    only a slice that stands alone there can be chosen, and only one attribute at a time
+    (the dimension is a question, not a slice of ballots, and combines with any)."""
 
     dimension = forms.ChoiceField(label=gettext_lazy("评议内容"), required=False)
-    channel = forms.ChoiceField(label=gettext_lazy("渠道"), required=False)
-    group = forms.ChoiceField(label=gettext_lazy("代表类别"), required=False)
-    district = forms.ChoiceField(label=gettext_lazy("片区"), required=False)
-    source = forms.ChoiceField(label=gettext_lazy("来源"), required=False)
+    channel = SliceField("channel", label=gettext_lazy("渠道"), required=False)
+    group = SliceField("group", label=gettext_lazy("代表类别"), required=False)
+    district = SliceField("district", label=gettext_lazy("片区"), required=False)
+    source = SliceField("source", label=gettext_lazy("来源"), required=False)
 
-    def __init__(self, campaign: Campaign, data: Mapping[str, Any] | None) -> None:
+    def __init__(
+        self, campaign: Campaign, data: Mapping[str, Any] | None, suppression: Suppression
+    ) -> None:
         super().__init__(data)
+        self.suppression = suppression
         everything: list[tuple[str, StrOrPromise]] = [(ALL, _("全部"))]
-        ballots = Ballot.objects.filter(campaign=campaign)
-
-        def distinct(field: str) -> list[tuple[str, StrOrPromise]]:
-            values = ballots.exclude(**{field: ""}).values_list(field, flat=True)
-            return [(v, v) for v in values.distinct().order_by(field)]
-
+        sources = dict(Ballot.Source.choices)
+        groups = campaign.groups.order_by("order", "id").values_list("name", flat=True)
+        alone_groups = set(suppression.alone("group"))
         choices: dict[str, list[tuple[str, StrOrPromise]]] = {
             "dimension": everything
             + [
                 (d, d)
                 for d in campaign.dimensions.order_by("order", "id").values_list("name", flat=True)
             ],
-            "channel": everything + distinct("channel"),
-            "group": everything
-            + [
-                (g, g)
-                for g in campaign.groups.order_by("order", "id").values_list("name", flat=True)
-            ],
-            "district": everything + distinct("district"),
-            "source": everything + list(Ballot.Source.choices),
+            "channel": everything + [(v, v) for v in suppression.alone("channel")],
+            "group": everything + [(g, g) for g in groups if g in alone_groups],
+            "district": everything + [(v, v) for v in suppression.alone("district")],
+            "source": everything + [(v, sources.get(v, v)) for v in suppression.alone("source")],
         }
         for name, options in choices.items():
-            # Hide the filters a campaign has nothing to choose in.
-            if len(options) <= 2 and name != "source":
-                del self.fields[name]
-                continue
             field = self.fields[name]
             assert isinstance(field, forms.ChoiceField)  # as declared above
             field.choices = options
+            # Hide the filters a campaign has nothing to choose in: a dimension when there is
+            # one; a slice when none stands alone, or when one slice holds every ballot. A
+            # hidden field still refuses, with the reason, a value given in the address.
+            if isinstance(field, SliceField):
+                field.suppression = suppression
+                slices = suppression.merges.get(name, {})
+                hidden = len(options) < 2 or (len(slices) < 2 and name != "source")
+            else:
+                hidden = len(options) <= 2
+            if hidden:
+                field.widget = forms.HiddenInput()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        chosen = {k: (v if v != ALL else None) for k, v in data.items()}
+        if refusal := self.suppression.refusal(chosen):
+            raise ValidationError(refusal, code="small_slice")
+        return data
 
     def filters(self) -> Filters:
         if not self.is_valid():
             return Filters()
         return Filters(**{k: v for k, v in self.cleaned_data.items() if v != ALL})
+
+    def refusals(self) -> list[str]:
+        """Why the filter asked for was not applied, for the page to say so."""
+        if not self.is_bound or self.is_valid():
+            return []
+        return [str(m) for errors in self.errors.values() for m in errors]
 
 
 class UnpublishForm(forms.Form):
@@ -94,14 +144,22 @@ def _campaign(slug: str) -> Campaign:
 @require_GET
 def results(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = _campaign(slug)
-    form = FilterForm(campaign, request.GET or None)
+    suppression = suppression_of(campaign)
+    form = FilterForm(campaign, request.GET or None, suppression)
     filters = form.filters()
-    t = tally_campaign(campaign, filters)
+    refusals = form.refusals()
+    try:
+        t = tally_campaign(campaign, filters, suppression=suppression)
+    except SliceTooSmall as exc:  # the form checks the same maps: only a belt with the braces
+        refusals.append(str(exc))
+        filters = Filters()
+        t = tally_campaign(campaign, suppression=suppression)
     ctx = context(t)
     charts.attach_charts(ctx["tables"], Fraction(campaign.threshold))
     ctx |= {
         "form": form,
         "filtered": filters.any(),
+        "refusals": refusals,
         "publication": live_publication(campaign),
         "publications": Publication.objects.filter(campaign=campaign)[:5],
         "unpublish_form": UnpublishForm(),
@@ -148,10 +206,11 @@ def unit_results(request: HttpRequest, slug: str, unit_id: int) -> HttpResponse:
         raise Http404
     labels = [o.label for o in t.input.options]
 
-    def breakdown(parts: tuple) -> list[dict[str, object]]:
+    def rows(attr: str) -> list[dict[str, object]]:
+        parts = published_breakdown(t, u, attr) if attr != "dimension" else u.by_dimension
         return [
             {
-                "key": b.key,
+                "key": slice_label(b.key) if attr != "dimension" else b.key,
                 "score": fmt_number(b.score),
                 "rate": fmt_percent(b.satisfaction_rate),
                 "counts": [dict(b.counts).get(label, 0) for label in labels],
@@ -182,11 +241,11 @@ def unit_results(request: HttpRequest, slug: str, unit_id: int) -> HttpResponse:
             "flags": ordered_flags(u.flags),
             "options": labels,
             "counts": [dict(u.counts).get(label, 0) for label in labels],
+            # (heading, rows, note): the slices merged by the tally (scoring.suppression),
+            # the same for every role; a withheld breakdown keeps its heading and its note.
             "breakdowns": [
-                (_("分评议内容"), breakdown(u.by_dimension)),
-                (_("分代表类别"), breakdown(u.by_group)),
-                (_("分渠道"), breakdown(u.by_channel)),
-                (_("分片区"), breakdown(u.by_district)),
+                (_("分评议内容"), rows("dimension"), ""),
+                *[(str(title), rows(attr), breakdown_note(t, attr)) for attr, title in BREAKDOWNS],
             ],
             "history": _history(campaign, cu.unit_id),
             "comments": comments,
@@ -209,6 +268,7 @@ def report_start(request: HttpRequest, slug: str) -> HttpResponse:
         handler="scoring.reports.run_report_job",
         campaign=campaign,
         user=request.user,
+        permission="campaigns.download_reports",  # checked again on the job page and download
         params={"format": fmt, "comments": request.POST.get("comments") == "on"},
     )
     return redirect("job_page", job_id=job.pk)

@@ -30,6 +30,7 @@ def inline_post(campaign, **changes):
         "blank_means": campaign.blank_means_id or "", "anonymous": "on",
         "double_entry": "on", "rules_text": campaign.rules_text,
         "scale_explanation": "", "instructions": "", "min_new_share": "",
+        "min_cell_ballots": campaign.min_cell_ballots,
     }
     prefixes = {
         "options": list(campaign.options.all()),
@@ -142,3 +143,20 @@ def test_named_cannot_become_anonymous_once_ballots_exist(client, office, voted)
     assert "记名评议不能改为匿名" in response.content.decode()
     campaign.refresh_from_db()
     assert not campaign.anonymous
+
+
+def test_the_breakdown_minimum_can_be_raised_but_not_lowered_once_ballots_exist(
+    client, office, voted
+):
+    """Lowering it after seeing results would show slices that were hidden."""
+    campaign, _unit = voted
+    client.force_login(office)
+    url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+    r = client.post(url, inline_post(campaign, min_cell_ballots=3))
+    assert r.status_code == 200 and "只能提高,不能降低" in r.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.min_cell_ballots == 10
+    r = client.post(url, inline_post(campaign, min_cell_ballots=20))
+    assert r.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.min_cell_ballots == 20

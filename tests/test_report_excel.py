@@ -90,17 +90,39 @@ def test_summary_votes_and_breakdowns_add_up(workbook):
             assert votes[u["unit"], "未填"] == u["blank"]
             assert votes[u["unit"], "废票"] == u["spoiled"]
 
-    # 分渠道: per unit, the channels' counts add up to the unit's.
-    ws = workbook["分渠道"]
-    header = [c.value for c in ws[1]]
-    first = header.index("满意")
-    sums: dict[str, int] = {}
-    for r in ws.iter_rows(min_row=2, values_only=True):
-        sums[r[1]] = sums.get(r[1], 0) + r[first]
-    for cat in data["categories"]:
-        for u in cat["units"]:
-            assert sums.get(u["unit"], 0) == u["counts"]["满意"]
+    # 分渠道, 分类别: per unit, the slices' counts add up to the unit's (merged or not). The
+    # title line comes first, the header second.
+    for title in ("分渠道", "分类别"):
+        ws = workbook[title]
+        assert ws["A1"].value == title
+        header = [c.value for c in ws[2]]
+        first = header.index("满意")
+        sums: dict[str, int] = {}
+        for r in ws.iter_rows(min_row=3, values_only=True):
+            sums[r[1]] = sums.get(r[1], 0) + r[first]
+        for cat in data["categories"]:
+            for u in cat["units"]:
+                assert sums.get(u["unit"], 0) == u["counts"]["满意"], title
     assert "分类别" in workbook.sheetnames and "规则说明" in workbook.sheetnames
+
+
+def test_a_channel_of_a_few_ballots_is_merged_into_other_with_a_note(workbook, results_campaign):  # noqa: F811
+    """Issue 15: 群众监督员评 has 3 valid ballots in the golden example; it and the smallest
+    other channel become 其他 (3 alone would still be too few), and the sheet says so."""
+    from ballots.models import Ballot
+
+    valid = Ballot.objects.filter(status="valid")
+    assert valid.filter(channel="群众监督员评").count() < results_campaign.min_cell_ballots
+    ws = workbook["分渠道"]
+    assert "合并为“其他”" in ws["B1"].value
+    keys = [r[2] for r in ws.iter_rows(min_row=3, values_only=True)]
+    assert "群众监督员评" not in keys and "其他" in keys
+    first_unit = next(ws.iter_rows(min_row=3, values_only=True))[1]
+    per_unit = [r[2] for r in ws.iter_rows(min_row=3, values_only=True) if r[1] == first_unit]
+    assert per_unit[-1] == "其他"  # 其他 last
+    # Every published channel has at least the minimum of valid ballots.
+    for key in set(keys) - {"其他"}:
+        assert valid.filter(channel=key).count() >= results_campaign.min_cell_ballots
 
 
 def test_comments_that_look_like_formulas_stay_text(workbook):

@@ -26,8 +26,11 @@ from scoring.presentation import (
     FLAG_LABELS,
     INVALID_LABELS,
     SOURCE_LABELS,
+    breakdown_note,
     ordered_flags,
+    published_breakdown,
     rules_in_words,
+    slice_label,
 )
 from scoring.tally import CampaignTally, tally_fingerprint, tally_json
 
@@ -248,17 +251,21 @@ def votes_sheet(t: CampaignTally) -> Sheet:
 
 
 def breakdown_sheet(t: CampaignTally, title: str, what: str, attr: str) -> Sheet:
+    """One row per unit × slice of the ballots (channel, group, district), the slices merged
+    as on the unit pages (scoring.presentation.published_breakdown: the tally's suppression,
+    其他 last). The title line carries the note when slices were merged, so the header row is
+    always the second."""
     labels = _labels(t)
 
     def rows() -> Iterator[list[Any]]:
         for c in t.result.categories:
             for u in c.units:
-                for b in getattr(u, attr):
+                for b in published_breakdown(t, u, attr):
                     counts = dict(b.counts)
                     yield [
                         c.category.name,
                         u.unit.name,
-                        b.key,
+                        slice_label(b.key),
                         num(b.score),
                         num(b.satisfaction_rate, Percent),
                         *[counts.get(label, 0) for label in labels],
@@ -271,6 +278,7 @@ def breakdown_sheet(t: CampaignTally, title: str, what: str, attr: str) -> Sheet
         [_("类别"), _("单位"), what, _("得分"), _("满意率"), *labels, _("未填"), _("废票")],
         rows(),
         widths=[18, 26, 14, 10, 10, *[9] * len(labels), 7, 7],
+        preamble=[[title, breakdown_note(t, attr)]],
     )
 
 
@@ -328,10 +336,10 @@ def sheets(
     for cat in t.result.categories:
         yield category_sheet(t, cat)
     yield votes_sheet(t)
-    yield breakdown_sheet(t, _("分渠道"), _("渠道"), "by_channel")
-    yield breakdown_sheet(t, _("分类别"), _("代表类别"), "by_group")
+    yield breakdown_sheet(t, _("分渠道"), _("渠道"), "channel")
+    yield breakdown_sheet(t, _("分类别"), _("代表类别"), "group")
     if any(u.by_district for c in t.result.categories for u in c.units):
-        yield breakdown_sheet(t, _("分片区"), _("片区"), "by_district")
+        yield breakdown_sheet(t, _("分片区"), _("片区"), "district")
     if comments:
         yield comments_sheet(t)
     yield rules_sheet(t)
