@@ -58,15 +58,19 @@ def test_qr_link_redirects_at_once_to_a_code_free_address(client, camp):
 
 
 def test_a_qr_link_while_limited_is_still_redirected_off_the_code(client, camp, settings):
-    """A limited client following a QR link gets the wait message at an address without the
-    code, and no page whose links (the language form's `next`) carry it."""
+    """A limited client following a QR link gets its answer at an address without the code,
+    and no page whose links (the language form's `next`) carry it: the wait for a wrong code,
+    the ballot for a right one."""
     settings.PINGYI_CODE_ATTEMPTS_PER_WINDOW = 1
     client.post(reverse("vote_enter_campaign", args=[camp.slug]), {"code": "AAAA-AAAA-AAAA-AAAA"})
-    code = one_code(camp)
-    r = client.get(reverse("vote_enter_campaign", args=[camp.slug]), {"c": code.code})
-    assert r.status_code == 302 and "?" not in r.url and code.code not in r.url
+    link = reverse("vote_enter_campaign", args=[camp.slug])
+    r = client.get(link, {"c": "AAAA-AAAA-AAAA-AAAB"})
+    assert r.status_code == 302 and "?" not in r.url
     page = client.get(r.url).content.decode()
-    assert "分钟后再试" in page and code.code not in page
+    assert "分钟后再试" in page and "AAAB" not in page
+    code = one_code(camp)
+    r = client.get(link, {"c": code.code})
+    assert r.status_code == 302 and r.url == reverse("vote_ballot", args=[camp.slug])
 
 
 def test_wrong_code_gets_one_clear_message_and_is_recorded(client, camp):

@@ -117,8 +117,7 @@ def test_two_clerks_key_a_66_unit_ballot_by_keyboard_and_it_counts(
     page.keyboard.type(KEYS[50:])
     assert page.locator("#k-category").inner_text() == "金融部门类"
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        "document.getElementById('k-message').textContent.includes('第一遍已保存')"
+    page.wait_for_function("() => document.getElementById('k-message').textContent.includes('第一遍已保存')"
     )
     shot(page, "keying-1280-saved")
     # Saved: the screen is clear and ready for the next ballot, with the focus on the serial.
@@ -134,8 +133,7 @@ def test_two_clerks_key_a_66_unit_ballot_by_keyboard_and_it_counts(
     second.keyboard.press("Enter")
     second.keyboard.type(KEYS)
     second.keyboard.press("Enter")
-    second.wait_for_function(
-        "document.getElementById('k-message').textContent.includes('已计入选票')"
+    second.wait_for_function("() => document.getElementById('k-message').textContent.includes('已计入选票')"
     )
     ballot = Ballot.objects.get()
     assert (ballot.serial, ballot.status, ballot.channel) == ("000123", "valid", "社会随机评")
@@ -153,8 +151,7 @@ def test_screens_at_phone_width_and_a_refused_serial(browser, live_server, camp6
     page.keyboard.press("Enter")
     page.keyboard.type(KEYS)
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        "document.getElementById('k-message').textContent.includes('不在已印制')"
+    page.wait_for_function("() => document.getElementById('k-message').textContent.includes('不在已印制')"
     )
     # Refused: the keys stay, the serial is selected for correction.
     assert page.locator("tr.k-row.k-done").count() == 66
@@ -164,8 +161,7 @@ def test_screens_at_phone_width_and_a_refused_serial(browser, live_server, camp6
     page.keyboard.type("42")
     page.keyboard.press("Enter")
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        "document.getElementById('k-message').textContent.includes('第一遍已保存')"
+    page.wait_for_function("() => document.getElementById('k-message').textContent.includes('第一遍已保存')"
     )
     assert KeyedEntry.objects.get().serial == "000042"
 

@@ -42,25 +42,11 @@ from ballots.online.forms import (
 from ballots.online.submit import CodeRefused, ballot_submit
 from ballots.services import BallotError, Layout
 from campaigns.models import Campaign
+from core.clients import client_address
 
 # Reasons recorded in CodeAttempt: wrong guesses. A correct code in a closed campaign is not
 # an attack and is not recorded.
 FAILURES = ("malformed", "unknown", "revoked")
-TRUSTED_PROXIES = ("127.0.0.1", "::1")
-
-
-def client_address(request: HttpRequest) -> str:
-    """The client's address for the wrong-code limit.
-
-    Behind the local nginx (README: Deploying) every request comes from 127.0.0.1, so then
-    the last X-Forwarded-For entry, the one nginx itself appended, is used. A client-supplied
-    header is never trusted otherwise, or a guesser could pick a fresh address per try."""
-    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    proxies = getattr(settings, "PINGYI_TRUSTED_PROXIES", TRUSTED_PROXIES)
-    if remote in proxies and forwarded:
-        return forwarded.split(",")[-1].strip()[:64] or remote
-    return remote
 
 
 CODE_COOKIE = "pingyi_code"

@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Min, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +29,7 @@ from ballots.online.codes import (
     codes_unnamed,
     codes_xlsx,
     normalise,
+    used_code_ids,
 )
 from ballots.online.forms import (
     GenerateForm,
@@ -37,6 +38,8 @@ from ballots.online.forms import (
 from ballots.online.slips import code_link, slip_codes
 from campaigns.models import Campaign
 from campaigns.representatives import composition
+from core.audit import audit
+from core.clients import client_address
 from core.jobs import job_start
 from core.permissions import perm_required
 
@@ -51,16 +54,31 @@ def _base(request: HttpRequest) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
+# What the slips form offers (templates/ballots/codes/codes.html); anything else is refused,
+# never read as "all".
+SLIP_CHOICES = ("all", "named", "unnamed")
+
+
 @perm_required("campaigns.manage_codes")
 @require_http_methods(["GET"])
 def codes(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
     qs = _codes_qs(campaign)
     counts = dict(qs.values("status").annotate(n=Count("id")).values_list("status", "n"))
+    # In an anonymous campaign a code that voted is still "active" in its row until voting
+    # closes (ballots/online/submit.py); the application knows it by its token.
+    voted = used_code_ids(campaign)
+    voted_active = qs.filter(pk__in=voted, status=AccessCode.Status.ACTIVE).count()
+    counts[AccessCode.Status.ACTIVE] = counts.get(AccessCode.Status.ACTIVE, 0) - voted_active
+    counts[AccessCode.Status.USED] = counts.get(AccessCode.Status.USED, 0) + voted_active
     status = request.GET.get("status", "")
     q = request.GET.get("q", "").strip()
     listed = qs
-    if status in AccessCode.Status.values:
+    if status == AccessCode.Status.USED:
+        listed = listed.filter(Q(status=status) | Q(pk__in=voted))
+    elif status == AccessCode.Status.ACTIVE:
+        listed = listed.filter(status=status).exclude(pk__in=voted)
+    elif status in AccessCode.Status.values:
         listed = listed.filter(status=status)
     if q:
         normal = normalise(q)
@@ -69,6 +87,9 @@ def codes(request: HttpRequest, slug: str) -> HttpResponse:
         )
     listed = listed.order_by("group__order", "representative__name", "code")
     page = Paginator(listed, 50).get_page(request.GET.get("page"))
+    for code in page:
+        if code.pk in voted:
+            code.status = AccessCode.Status.USED  # shown, never saved
     return render(
         request,
         "ballots/codes/codes.html",
@@ -157,8 +178,17 @@ def codes_download(request: HttpRequest, slug: str) -> HttpResponse:
     qs = _codes_qs(campaign)
     if which in AccessCode.Status.values:
         qs = qs.filter(status=which)
+    else:
+        which = "all"
     base = _base(request)
     data = codes_xlsx(campaign, qs, lambda c: code_link(base, campaign, c.code))
+    # Who took the list, which part and how many: never the codes themselves.
+    audit(
+        user=request.user,
+        action="codes.download",
+        obj=campaign,
+        after={"status": which, "count": qs.count(), "client": client_address(request)},
+    )
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -175,7 +205,10 @@ def codes_slips(request: HttpRequest, slug: str) -> HttpResponse:
     """Printable slips as a PDF, made in the background (a few hundred pages take a while)."""
     campaign = get_object_or_404(Campaign, slug=slug)
     which = request.POST.get("which", "all")
-    if not slip_codes(campaign, which):
+    if which not in SLIP_CHOICES:
+        return HttpResponseBadRequest(_("打印范围无效。"))
+    chosen = slip_codes(campaign, which)
+    if not chosen:
         messages.error(request, _("没有可打印的未使用评议码。"))
         return redirect("codes", slug=slug)
     job = job_start(
@@ -183,11 +216,23 @@ def codes_slips(request: HttpRequest, slug: str) -> HttpResponse:
         handler="ballots.online.slips.run_slips_job",
         campaign=campaign,
         user=request.user,
+        permission="campaigns.manage_codes",
         params={
             "campaign_id": campaign.pk,
             "base": _base(request),
             "which": which,
             "redirect": reverse("codes", args=[slug]),
+        },
+    )
+    audit(
+        user=request.user,
+        action="codes.slips",
+        obj=campaign,
+        after={
+            "which": which,
+            "count": len(chosen),
+            "job": str(job.pk),
+            "client": client_address(request),
         },
     )
     return redirect("job_page", job_id=job.pk)
