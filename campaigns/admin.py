@@ -195,7 +195,9 @@ class CampaignForm(forms.ModelForm):
             else:
                 # Publishing needs its publication record (the results page makes it).
                 status.choices = [
-                    c for c in status.choices if c[0] != Campaign.Status.PUBLISHED
+                    (value, label)
+                    for value, label in Campaign.Status.choices
+                    if value != Campaign.Status.PUBLISHED
                 ]
 
     def clean(self) -> dict[str, Any]:
