@@ -38,6 +38,10 @@ MAX_LENGTH = {NAME: 100, DISTRICT: 100, AFFILIATION: 200, PHONE: 30}
 PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{4,28}$")
 MAX_ERRORS = 200
 
+# 万人评议 recruits ten thousand and more; a sheet claiming more rows than this is refused
+# before they are read (core/xlsx_stream.py bounds the work).
+MAX_REPRESENTATIVE_ROWS = 50_000
+
 
 @dataclass(frozen=True)
 class RepRow:
@@ -96,7 +100,7 @@ def representatives_parse(
     Columns: 姓名 | 代表类别 | 片区 | 单位及职务 | 手机 | 新聘 (是/否); the first two are required.
     """
     sha = file_sha256(file)
-    wb = open_workbook(file)
+    wb = open_workbook(file, max_rows=MAX_REPRESENTATIVE_ROWS + 1)  # + the header
     try:
         ws = wb.worksheets[0]
         sheet = ws.title

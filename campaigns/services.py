@@ -254,7 +254,9 @@ def _header_index(
 def units_parse(campaign: Campaign, file: str | Path | IO[bytes], filename: str) -> UnitImportPlan:
     """Read and check the whole file; raise SpreadsheetError listing every problem."""
     sha = file_sha256(file)
-    wb = open_workbook(file)
+    # A little over what a ballot can hold, so a file just over it gets the message naming
+    # that limit (below) rather than the reader's row limit.
+    wb = open_workbook(file, max_rows=MAX_CELLS + 100)
     plan = UnitImportPlan(filename=filename, sha256=sha)
     errors: list[CellError] = []
     try:

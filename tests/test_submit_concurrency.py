@@ -16,8 +16,9 @@ import pytest
 from django.db import connection, connections
 
 from ballots import sql as ballot_sql
-from ballots.models import AccessCode, Ballot
+from ballots.models import Ballot
 from ballots.online import submit as services
+from ballots.online.codes import receipt_of, voted_on
 from ballots.online.submit import Receipt, ballot_submit
 from ballots.services import Layout
 from tests.test_online_submit import all_satisfied, one_code, open_campaign
@@ -99,7 +100,7 @@ def test_200_simultaneous_submissions_of_one_code_make_one_ballot(
         assert len({r.number for r in results}) == 1, f"round {round_no}"
         assert Ballot.objects.filter(campaign=camp).count() == round_no, f"round {round_no}"
         code.refresh_from_db()
-        assert code.status == "used" and code.receipt == results[0].number
+        assert voted_on(code) is not None and receipt_of(code) == results[0].number
     assert [len(b.answers) for b in Ballot.objects.filter(campaign=camp)] == [3] * rounds
 
 
@@ -109,9 +110,9 @@ def _paths(monkeypatch, second: str) -> None:
     anonymous submissions take on PostgreSQL (ballot_sql.submit_in_one_statement)."""
     original = ballot_sql.submit_in_one_statement
 
-    def chosen(**kw: Any) -> bool:
+    def chosen(**kw: Any) -> tuple[bool, bool]:
         if threading.current_thread().name == "first" or second == "transaction":
-            return False  # as when it finds nothing to claim: writes nothing, hands over
+            return False, False  # as when it finds nothing to write: hands over
         return original(**kw)
 
     monkeypatch.setattr(ballot_sql, "submit_in_one_statement", chosen)
@@ -143,8 +144,9 @@ def _wait_until_blocked(pid: int) -> None:
 @PATHS
 def test_second_submitter_waits_for_the_first_and_gets_its_receipt(pg, campaign_factory,
                                                                    monkeypatch, second):
-    """Pause the first submitter after its conditional update, before its ballot is written:
-    the second one's update waits on the row lock, then changes nothing."""
+    """Pause the first submitter after its ballot is inserted, before it commits: the
+    second one's INSERT of the same token waits on the first's transaction, then writes
+    nothing and answers with the same receipt."""
     _paths(monkeypatch, second)
     camp = open_campaign(campaign_factory)
     code = one_code(camp)
@@ -152,10 +154,11 @@ def test_second_submitter_waits_for_the_first_and_gets_its_receipt(pg, campaign_
     original = services.ballot_create
 
     def ballot_create_pausing(**kw: Any) -> Ballot:
+        ballot = original(**kw)
         if threading.current_thread().name == "first":
             paused.set()
             assert release.wait(WAIT)
-        return original(**kw)
+        return ballot
 
     monkeypatch.setattr(services, "ballot_create", ballot_create_pausing)
     out: dict[str, Any] = {}
@@ -193,24 +196,24 @@ def test_second_submitter_waits_for_the_first_and_gets_its_receipt(pg, campaign_
 def test_check_passed_in_both_then_write_still_one_ballot(
     pg, campaign_factory, monkeypatch, second
 ):
-    """Pause the first submitter between its check (the code reads as active) and its write;
-    meanwhile a second submitter commits a ballot with the same code. When the first resumes,
-    the database refuses it a second ballot: its conditional update matches no row."""
+    """Pause the first submitter between its checks (code active, no ballot with its token)
+    and its INSERT; meanwhile a second submitter commits a ballot with the same code. When
+    the first resumes, the database refuses it a second ballot (the token is unique), and it
+    answers with the same receipt."""
     _paths(monkeypatch, second)
     camp = open_campaign(campaign_factory)
     code = one_code(camp)
     checked, release = threading.Event(), threading.Event()
-    original = ballot_sql.claim_code
+    original = services.ballot_create
 
-    def claim_after_pause(**kw: Any) -> int:
+    def create_after_pause(**kw: Any) -> Ballot:
         if threading.current_thread().name == "first":
-            status = AccessCode.objects.get(campaign=camp, code=kw["code"]).status
-            assert status == "active"  # the check passes
+            assert not Ballot.objects.filter(campaign=camp).exists()  # the checks passed
             checked.set()
             assert release.wait(WAIT)
         return original(**kw)
 
-    monkeypatch.setattr(ballot_sql, "claim_code", claim_after_pause)
+    monkeypatch.setattr(services, "ballot_create", create_after_pause)
     out: dict[str, Any] = {}
 
     def run(name: str) -> None:
@@ -226,7 +229,7 @@ def test_check_passed_in_both_then_write_still_one_ballot(
     assert checked.wait(WAIT)
     second = threading.Thread(target=run, args=("second",), name="second")
     second.start()
-    second.join(WAIT)  # the second commits while the first is paused after its check
+    second.join(WAIT)  # the second commits while the first is paused after its checks
     assert isinstance(out["second"], Receipt) and not out["second"].repeated
     assert Ballot.objects.filter(campaign=camp).count() == 1
     release.set()
@@ -285,3 +288,61 @@ def test_closing_waits_for_no_one_statement_and_it_writes_nothing_after(pg, camp
     assert not Ballot.objects.filter(campaign=camp).exists()
     code.refresh_from_db()
     assert code.status == "active" and code.receipt == ""
+
+
+def test_revoking_waits_for_a_submission_in_flight_and_then_refuses(
+    pg, campaign_factory, monkeypatch
+):
+    """A code's row is not written when it votes, so revoking cannot rely on it: it locks
+    the campaign row (submissions hold it FOR SHARE), waits for the submission in flight to
+    commit, then finds the code's token among the ballots and refuses."""
+    from ballots.online.codes import CodeError, code_revoke
+
+    camp = open_campaign(campaign_factory)
+    code = one_code(camp)
+    paused, release = threading.Event(), threading.Event()
+    original = services.ballot_create
+
+    def ballot_create_pausing(**kw: Any) -> Ballot:
+        ballot = original(**kw)
+        paused.set()
+        assert release.wait(WAIT)
+        return ballot
+
+    monkeypatch.setattr(services, "ballot_create", ballot_create_pausing)
+    monkeypatch.setattr(ballot_sql, "submit_in_one_statement", lambda **kw: (False, False))
+    out: dict[str, Any] = {}
+
+    def vote() -> None:
+        try:
+            out["vote"] = ballot_submit(campaign=camp, code=code.code, answers=all_satisfied(camp))
+        finally:
+            connections.close_all()
+
+    def revoke() -> None:
+        try:
+            out["pid"] = _backend_pid()
+            code_revoke(code=code, user=None, reason="码条遗失")
+            out["revoke"] = "revoked"
+        except BaseException as exc:
+            out["revoke"] = exc
+        finally:
+            connections.close_all()
+
+    voter = threading.Thread(target=vote, name="voter")
+    voter.start()
+    assert paused.wait(WAIT)
+    revoker = threading.Thread(target=revoke, name="revoker")
+    revoker.start()
+    while "pid" not in out:
+        revoker.join(0.01)
+    _wait_until_blocked(out["pid"])
+    assert "revoke" not in out  # waiting for the submission
+    release.set()
+    voter.join(WAIT)
+    revoker.join(WAIT)
+    assert isinstance(out["vote"], Receipt) and not out["vote"].repeated
+    assert isinstance(out["revoke"], CodeError) and "已使用" in str(out["revoke"])
+    code.refresh_from_db()
+    assert code.status == "active"  # its row untouched until voting closes
+    assert Ballot.objects.filter(campaign=camp).count() == 1

@@ -8,19 +8,38 @@ import zipfile
 
 import openpyxl
 import pytest
+from openpyxl.cell import WriteOnlyCell
 
 from core import xlsx_stream as xs
+from core.spreadsheets import SpreadsheetError, read_book, read_first_sheet
 from tests.conftest import GOLDEN
 
 
+def reader(source) -> tuple[zipfile.ZipFile, xs.SheetReader]:
+    z = zipfile.ZipFile(source)
+    book = read_book(z)
+    title, part, _type = next(s for s in book.sheets if s[2].endswith("/worksheet"))
+    budget = xs.Budget()
+    return z, xs.SheetReader(z, title, part, xs.shared_strings(z, book.strings, budget), budget)
+
+
 def both(source) -> tuple[list, list]:
-    z = zipfile.ZipFile(source)
-    _title, path, strings_path = xs._first_sheet(z)
-    strings = xs._shared_strings(z, strings_path)
-    fast = list(xs._rows_fast(z, z.open(path), strings))
-    z = zipfile.ZipFile(source)
-    slow = list(xs._rows_expat(z, z.open(path), strings))
+    z, fast_reader = reader(source)
+    fast = list(fast_reader.fast(z.open(fast_reader.part)))
+    z, slow_reader = reader(source)
+    slow = list(slow_reader.general(z.open(slow_reader.part)))
     return fast, slow
+
+
+def refusals(source) -> tuple[str, str]:
+    """What each path says when it refuses the sheet."""
+    said = []
+    for path in ("fast", "general"):
+        z, r = reader(source)
+        with pytest.raises(xs.XlsxError) as exc:
+            list(getattr(r, path)(z.open(r.part)))
+        said.append(f"{exc.value.row}:{exc.value.column}:{exc.value.message}")
+    return said[0], said[1]
 
 
 def with_openpyxl(source) -> list[tuple]:
@@ -55,6 +74,10 @@ def tricky_workbook(write_only: bool) -> io.BytesIO:
         [None, None, "  spaced  ", None, None, None, "far"],
         ["=not a formula, text"],
     ]
+    if write_only:  # text that looks like a formula (saved as a formula, it has no result)
+        text = WriteOnlyCell(ws, value="=not a formula, text")
+        text.data_type = "s"
+        rows[-1] = [text]
     for r in rows:
         ws.append(r)
     if not write_only:
@@ -82,7 +105,7 @@ def test_the_golden_files_read_alike(preset, name):
     assert fast == slow == with_openpyxl(path)
 
 
-def handmade(sheet_xml: str, strings_xml: str | None = None) -> io.BytesIO:
+def handmade(sheet_xml: str | bytes, strings_xml: str | None = None) -> io.BytesIO:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr(
@@ -139,7 +162,7 @@ def test_prefixes_rich_text_entities_and_missing_positions():
         (None, " a&b一 ", "满意x", "#N/A", False, None, 1000.0),
     ]
     sheet_data.seek(0)
-    assert xs.open_first_sheet(sheet_data).height == 4
+    assert read_first_sheet(sheet_data).height == 4
 
 
 def test_a_dtd_is_refused():
@@ -148,8 +171,9 @@ def test_a_dtd_is_refused():
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
         '<sheetData><row><c t="inlineStr"><is><t>&a;</t></is></c></row></sheetData></worksheet>'
     )
-    with pytest.raises(xs.XlsxError):
-        list(xs.open_first_sheet(handmade(sheet)).rows)
+    with pytest.raises(SpreadsheetError) as exc:
+        list(read_first_sheet(handmade(sheet)).rows)
+    assert "文件含有 DTD 或实体声明(xl/worksheets/sheet1.xml)" in str(exc.value)
 
 
 def test_unusual_xml_takes_the_general_path():
@@ -158,7 +182,7 @@ def test_unusual_xml_takes_the_general_path():
         '<sheetData><!-- keyed by clerk 3 --><row r="1"><c r="A1" t="inlineStr"><is><t>'
         "<![CDATA[满意</c>]]></t></is></c></row></sheetData></worksheet>"
     )
-    rows = list(xs.open_first_sheet(handmade(sheet)).rows)
+    rows = list(read_first_sheet(handmade(sheet)).rows)
     assert rows == [("满意</c>",)]
 
 
@@ -167,5 +191,88 @@ def test_broken_xml_is_an_error_not_a_partial_read():
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
         '<sheetData><row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A2"><v>2</v>'
     )
-    with pytest.raises(xs.XlsxError):
-        xs.open_first_sheet(handmade(sheet))
+    with pytest.raises(SpreadsheetError) as exc:
+        read_first_sheet(handmade(sheet))
+    assert "第 1 行不是有效的 XML" in str(exc.value)
+
+
+W = '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+
+
+def test_end_tags_with_whitespace_take_the_general_path():
+    """`</row >` is well-formed: the fast path, looking for `</row>`, lost every row after
+    it (and searched the rest of the sheet again at every chunk)."""
+    sheet = (
+        f'{W}<sheetData><row r="1"><c r="A1"><v>1</v></c ></row ><row r="2"><c r="A2"><v>2</v>'
+        "</c></row></sheetData></worksheet>"
+    )
+    z, r = reader(handmade(sheet))
+    assert r.check() is False
+    assert list(read_first_sheet(handmade(sheet)).rows) == [(1,), (2,)]
+
+
+def test_another_encoding_takes_the_general_path():
+    sheet = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?>'
+        f'{W}<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>caf\xe9</t></is></c></row>'
+        "</sheetData></worksheet>"
+    ).encode("latin-1")
+    z, r = reader(handmade(sheet))
+    assert r.check() is False
+    assert list(read_first_sheet(handmade(sheet)).rows) == [("café",)]
+
+
+def test_self_closing_values_and_phonetics_read_alike():
+    """A self-closing <v/> is no value: the fast path took it for the start of one and read
+    on to the next </v>. Phonetic guides are no part of an inline string on either path."""
+    sheet = (
+        f'{W}<sheetData><row r="1"><c r="A1"><v xml:space="preserve"/><v>5</v></c>'
+        '<c r="B1" t="inlineStr"><is><t>基本</t><rPh sb="0" eb="1"><t>きほん</t></rPh>'
+        '<rPh sb="1" eb="2"/><t>满意</t></is></c></row></sheetData></worksheet>'
+    )
+    fast, slow = both(handmade(sheet))
+    assert fast == slow == [(5, "基本满意")]
+
+
+@pytest.mark.parametrize(
+    "cell, said",
+    [
+        ('<c r="C2"><v>abc</v></c>', "2:3:单元格的值“abc”无效"),
+        ('<c r="C2" t="s"><v>7</v></c>', "2:3:单元格的值“7”无效"),
+        ('<c r="C2" t="s"><v>-1</v></c>', "2:3:单元格的值“-1”无效"),
+        ('<c r="C2"><f>A1*2</f></c>', "2:3:公式没有保存计算结果"),
+        ('<c r="C2"><f>A1*2</f><v/></c>', "2:3:公式没有保存计算结果"),
+        ('<c r="C2" t="str"><f>A1</f></c>', "2:3:公式没有保存计算结果"),
+        ('<c r="XFE2"><v>1</v></c>', "2:None:列“XFE”超出了 Excel 的列数上限"),
+        ('<c r="AAAA2"><v>1</v></c>', "2:None:列“AAAA”超出了 Excel 的列数上限"),
+    ],
+)
+def test_both_paths_refuse_a_bad_cell_alike(cell, said):
+    """The fast path let a bad number or shared-string index out as ValueError/IndexError
+    (a server error), and read -1 as the last shared string."""
+    strings = f'<sst xmlns="{xs.MAIN}"><si><t>满意</t></si></sst>'
+    sheet = f'{W}<sheetData><row r="1"/><row r="2">{cell}</row></sheetData></worksheet>'
+    fast, general = refusals(handmade(sheet, strings))
+    assert fast == general
+    assert fast.startswith(said)
+
+
+@pytest.mark.parametrize(
+    "rows, said",
+    [
+        ('<row r="x1"/>', "None:None:行号“x1”无效"),
+        ('<row r="0"/>', "None:None:行号“0”无效"),
+        ('<row r="3"/><row r="3"/>', "None:None:行号 3 出现在第 3 行之后"),
+        ('<row r="1048577"/>', "1048577:None:超过了行数上限(最多 1048576 行)"),
+    ],
+)
+def test_both_paths_refuse_a_bad_row_number_alike(rows, said):
+    fast, general = refusals(handmade(f"{W}<sheetData>{rows}</sheetData></worksheet>"))
+    assert fast == general
+    assert fast.startswith(said)
+
+
+def test_a_cell_past_column_xfd_without_r_is_refused():
+    cells = "<c><v>1</v></c>" * (xs.EXCEL_MAX_COLUMNS + 1)
+    fast, general = refusals(handmade(f"{W}<sheetData><row>{cells}</row></sheetData></worksheet>"))
+    assert fast == general == "1:None:列“XFE”超出了 Excel 的列数上限(最多 16384 列,到 XFD 列)"

@@ -45,6 +45,9 @@ SERIAL, CHANNEL, GROUP = "编号", "渠道", "代表类别"
 # Several labels in one cell (a spoiled answer) are separated by commas or spaces.
 SEPARATORS = re.compile(r"[,\uff0c\u3001;\uff1b\s]+")  # , ， 、 ; ； and any space
 MAX_ERRORS = 200
+# One file's ballots: the largest campaigns key 10,000-20,000; a sheet claiming more rows is
+# refused before they are read (core/xlsx_stream.py bounds the work).
+MAX_BALLOT_ROWS = 100_000
 
 
 @dataclass
@@ -156,7 +159,7 @@ def ballots_parse(
 ) -> ParsedFile:
     """Read and check the whole file; raise SpreadsheetError listing every problem found."""
     file_sha = file_sha256(file)
-    book = read_first_sheet(file)
+    book = read_first_sheet(file, max_rows=MAX_BALLOT_ROWS + 1)  # + the header
     sheet = book.title
     total = max(book.height - 1, 0)
     rows = book.rows
