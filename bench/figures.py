@@ -178,7 +178,15 @@ def tally_1m(run: int) -> dict[str, Any]:
     return tally("bench-1m", runs=3)
 
 
+def crafted(run: int) -> dict[str, Any]:
+    """Refusing the crafted spreadsheets of issue 15's probe, each through both readers."""
+    from bench.crafted import crafted_refusals
+
+    return {"files": crafted_refusals()}
+
+
 FIGURES: dict[str, Callable[[int], dict[str, Any]]] = {
+    "crafted": crafted,
     "import_xlsx": import_xlsx,
     "import_setup": import_setup,
     "tally_10k": tally_10k,
