@@ -128,7 +128,17 @@ def job_files_expire(now: Any = None) -> int:
     owned = removed | set(
         BackgroundJob.objects.exclude(result_file="").values_list("result_file", flat=True)
     )
-    oldest = time.time() - file_lifetime().total_seconds()
+    deleted += sweep_stray_files(root, owned, file_lifetime().total_seconds())
+    if deleted:
+        log.info("expired %d generated file(s)", deleted)
+    return deleted
+
+
+def sweep_stray_files(root: Path, owned: set[str], older_than_seconds: float) -> int:
+    """Delete the files in `root` that no row owns (left by a crash) and that are older than
+    `older_than_seconds`; return how many. Shared by generated files and staged uploads."""
+    deleted = 0
+    oldest = time.time() - older_than_seconds
     for path in root.iterdir():
         try:
             if path.is_file() and path.name not in owned and path.stat().st_mtime < oldest:
@@ -136,6 +146,4 @@ def job_files_expire(now: Any = None) -> int:
                 deleted += 1
         except FileNotFoundError:  # removed meanwhile by another process
             continue
-    if deleted:
-        log.info("expired %d generated file(s)", deleted)
     return deleted

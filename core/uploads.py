@@ -21,7 +21,6 @@ import hashlib
 import logging
 import os
 import secrets
-import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -37,6 +36,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.files import sweep_stray_files
 from core.models import StagedUpload
 from core.spreadsheets import SpreadsheetError, check_xlsx_limits
 
@@ -267,14 +267,7 @@ def uploads_expire(older_than: timedelta = EXPIRE_AFTER) -> int:
             "stored_name", flat=True
         )
     )
-    oldest = time.time() - older_than.total_seconds()
-    for path in root.iterdir():
-        try:
-            if path.is_file() and path.name not in owned and path.stat().st_mtime < oldest:
-                path.unlink()
-                deleted += 1
-        except FileNotFoundError:  # removed meanwhile by another process
-            continue
+    deleted += sweep_stray_files(root, owned, older_than.total_seconds())
     if deleted:
         log.info("expired %d staged upload file(s)", deleted)
     return deleted

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -110,22 +111,11 @@ def ballot_submit(
             return _repeated(token, receipt, today)
         if not is_open:
             raise CodeRefused("closed", "本次评议当前未开放,不能提交")
-        rep = row.representative
         try:
             # A savepoint: a concurrent submission of the same code that committed first
             # makes this INSERT fail on the token, and the transaction must survive it.
             with transaction.atomic():
-                ballot_create(
-                    campaign=campaign,
-                    source=Ballot.Source.ONLINE,
-                    answers=answers,
-                    channel=channel,
-                    group=row.group or (rep.group if rep else None),
-                    district=rep.district if rep else "",
-                    comments=comments,
-                    layout=layout,
-                    token=token,
-                )
+                _cast(row, campaign, answers, comments, channel, layout, token=token)
         except IntegrityError:
             # Between the check above and this INSERT another submission of the code
             # committed: its ballot stands, and this one gets the same receipt.
@@ -133,6 +123,31 @@ def ballot_submit(
                 raise
             return _repeated(token, receipt, today)
     return Receipt(number=receipt, on=today)
+
+
+def _cast(
+    row: AccessCode,
+    campaign: Campaign,
+    answers: list[Answer],
+    comments: Mapping[int | None, str] | None,
+    channel: str,
+    layout: Layout,
+    **link: Any,
+) -> Ballot:
+    """The ballot of code `row`, with the group and district of its holder (or of the code),
+    and `link`: its token (anonymous) or the code itself (named)."""
+    rep = row.representative
+    return ballot_create(
+        campaign=campaign,
+        source=Ballot.Source.ONLINE,
+        answers=answers,
+        channel=channel,
+        group=row.group or (rep.group if rep else None),
+        district=rep.district if rep else "",
+        comments=comments,
+        layout=layout,
+        **link,
+    )
 
 
 def _code_row(campaign: Campaign, code: str) -> AccessCode | None:
@@ -187,16 +202,5 @@ def _submit_named(
             if row.status == AccessCode.Status.REVOKED:
                 raise CodeRefused("revoked", "此评议码已作废,请与评议办公室联系")
             raise CodeRefused("closed", "本次评议当前未开放,不能提交")
-        rep = row.representative
-        ballot_create(
-            campaign=campaign,
-            source=Ballot.Source.ONLINE,
-            answers=answers,
-            channel=channel,
-            group=row.group or (rep.group if rep else None),
-            district=rep.district if rep else "",
-            comments=comments,
-            access_code=row,
-            layout=layout,
-        )
+        _cast(row, campaign, answers, comments, channel, layout, access_code=row)
     return Receipt(number=receipt, on=today)

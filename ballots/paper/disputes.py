@@ -73,8 +73,6 @@ def dispute_resolve(
             rng=ranges.find(entry.serial),
             codes=codes,
             comments=first.comments or second.comments,
-            rows=rows,
-            options=options,
             layout=layout,
         )
         KeyedEntry.objects.filter(pk__in=[first.pk, second.pk]).update(

@@ -30,7 +30,6 @@ from ballots.paper.cells import (
     KEY_PERM,
     RESOLVE_PERM,
     PaperError,
-    Row,
     marks_of,
     options_of,
     parse_keys,
@@ -43,7 +42,7 @@ from ballots.services import (
     ballot_create,
 )
 from ballots.sql import campaign_status_for_write
-from campaigns.models import Campaign, RatingOption
+from campaigns.models import Campaign
 from core.audit import audit
 
 # --- Keying ------------------------------------------------------------------------------------
@@ -76,8 +75,6 @@ def _make_ballot(
     rng: PrintedRange | None,
     codes: Sequence[int],
     comments: str,
-    rows: Sequence[Row],
-    options: Sequence[RatingOption],
     layout: Layout,
 ) -> Ballot:
     return ballot_create(
@@ -139,8 +136,6 @@ def entry_key(
                     rng=rng,
                     codes=codes,
                     comments=comments,
-                    rows=rows,
-                    options=options,
                     layout=layout,
                 )
                 if rng is None:
@@ -168,8 +163,6 @@ def _key_once(
     rng: PrintedRange | None,
     codes: list[int],
     comments: str,
-    rows: Sequence[Row],
-    options: Sequence[RatingOption],
     layout: Layout,
 ) -> KeyResult:
     same = KeyedEntry.objects.filter(campaign=campaign, serial=serial)
@@ -193,8 +186,6 @@ def _key_once(
             rng=rng,
             codes=codes,
             comments=comments,
-            rows=rows,
-            options=options,
             layout=layout,
         )
     if open_entries:
@@ -242,8 +233,6 @@ def _key_once(
         rng=rng,
         codes=codes,
         comments=comments,
-        rows=rows,
-        options=options,
         layout=layout,
     )
     entry.status, entry.ballot = KeyedEntry.Status.AGREED, ballot
@@ -261,8 +250,6 @@ def _second_pass(
     rng: PrintedRange | None,
     codes: list[int],
     comments: str,
-    rows: Sequence[Row],
-    options: Sequence[RatingOption],
     layout: Layout,
 ) -> KeyResult:
     if len(first.answers) != len(codes):
@@ -292,8 +279,6 @@ def _second_pass(
         rng=rng,
         codes=codes,
         comments=first.comments or comments,
-        rows=rows,
-        options=options,
         layout=layout,
     )
     second.status, second.ballot = KeyedEntry.Status.AGREED, ballot
