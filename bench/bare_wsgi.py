@@ -20,6 +20,7 @@ from typing import Any
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
 from django.urls import get_resolver, path
 from django.views.decorators.csrf import csrf_protect
@@ -58,9 +59,9 @@ class _BareHandler(WSGIHandler):
     """Django's WSGI handler, with the same settings and middleware as evalsite's, resolving
     its requests against this module's one path."""
 
-    def get_response(self, request: HttpRequest) -> HttpResponse:
+    def get_response(self, request: HttpRequest) -> HttpResponseBase:
         request.urlconf = __name__  # type: ignore[attr-defined]  # read by resolve_request
-        return super().get_response(request)  # type: ignore[return-value]
+        return super().get_response(request)
 
 
 _bare = _BareHandler()

@@ -7,6 +7,7 @@ import hashlib
 import os
 import sys
 from pathlib import Path
+from typing import overload
 from urllib.parse import unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
@@ -15,9 +16,18 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+@overload
+def env_str(name: str, default: str) -> str: ...
+@overload
+def env_str(name: str, default: None = None) -> str | None: ...
 def env_str(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
+
+
+def env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value) if value else default
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -163,7 +173,7 @@ WSGI_APPLICATION = "evalsite.wsgi.application"
 
 DATABASES = {
     "default": database_from_url(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")  # type: ignore[arg-type]
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -182,7 +192,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))  # type: ignore[arg-type]
+STATIC_ROOT: Path | None = env_path("STATIC_ROOT", BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -197,11 +207,9 @@ if DEBUG or TESTING:
     WHITENOISE_USE_FINDERS = True
     WHITENOISE_AUTOREFRESH = True
     if not (BASE_DIR / "staticfiles").exists() and "STATIC_ROOT" not in os.environ:
-        STATIC_ROOT = None  # type: ignore[assignment]
-MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))  # type: ignore[arg-type]
+        STATIC_ROOT = None
+MEDIA_ROOT = env_path("MEDIA_ROOT", BASE_DIR / "media")
 MEDIA_URL = "/media/"
-# Spreadsheets between their preview and their confirmation (core/uploads.py): private, so
-# outside MEDIA_ROOT (which DEBUG serves, and a web server may), and served by no URL.
 # The key of anonymous ballots' tokens and receipts (ballots/online/codes.py): an HMAC of the
 # code under it marks the ballot a code made. Without it a database administrator cannot link
 # a ballot to its code. It must be the same on every server and must not change while a
@@ -211,19 +219,15 @@ MEDIA_URL = "/media/"
 # setting starts from it.
 PINGYI_MIN_CELL_BALLOTS = env_int("PINGYI_MIN_CELL_BALLOTS", 10)
 PINGYI_BALLOT_KEY = os.environ.get("PINGYI_BALLOT_KEY") or SECRET_KEY
-PINGYI_UPLOAD_ROOT = Path(
-    env_str("PINGYI_UPLOAD_ROOT", str(BASE_DIR / "private" / "uploads"))  # type: ignore[arg-type]
-)
+# Spreadsheets between their preview and their confirmation (core/uploads.py): private, so
+# outside MEDIA_ROOT (which a web server may serve), and served by no URL.
+PINGYI_UPLOAD_ROOT = env_path("PINGYI_UPLOAD_ROOT", BASE_DIR / "private" / "uploads")
 if PINGYI_UPLOAD_ROOT.resolve().is_relative_to(MEDIA_ROOT.resolve()):
     raise ImproperlyConfigured("PINGYI_UPLOAD_ROOT must not be inside MEDIA_ROOT")
 # Files the application makes (reports, code slips, printed ballots, exports; core/files.py):
 # private like the uploads, under random names, handed out only by the permission-checked job
 # download (core/views.py), which logs every download.
-PINGYI_PRIVATE_FILES_ROOT = Path(
-    env_str(  # type: ignore[arg-type]
-        "PINGYI_PRIVATE_FILES_ROOT", str(BASE_DIR / "private" / "files")
-    )
-)
+PINGYI_PRIVATE_FILES_ROOT = env_path("PINGYI_PRIVATE_FILES_ROOT", BASE_DIR / "private" / "files")
 if PINGYI_PRIVATE_FILES_ROOT.resolve().is_relative_to(MEDIA_ROOT.resolve()):
     raise ImproperlyConfigured("PINGYI_PRIVATE_FILES_ROOT must not be inside MEDIA_ROOT")
 # A generated file is deleted this many days after it was made (`manage.py expire_files`, and
