@@ -32,8 +32,42 @@ from core.spreadsheets import (
 )
 
 NAME, GROUP, DISTRICT, AFFILIATION, PHONE, NEW = "姓名", "代表类别", "片区", "单位及职务", "手机", "新聘"
-COLUMNS = (NAME, GROUP, DISTRICT, AFFILIATION, PHONE, NEW)
-REQUIRED = (NAME, GROUP)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the file: `label` is what the import page tells users to write; the
+    header may also be the bare `key` or one of `aliases` (brackets full-width or ASCII)."""
+
+    key: str
+    label: str
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+# The one definition of the columns: the parser and the import page's help both read it.
+COLUMN_DEFS = (
+    Column(NAME, NAME, required=True),
+    Column(GROUP, GROUP, required=True),
+    Column(DISTRICT, DISTRICT),
+    Column(AFFILIATION, AFFILIATION),
+    Column(PHONE, PHONE),
+    Column(NEW, "新聘(是/否)"),
+)
+COLUMNS = tuple(c.key for c in COLUMN_DEFS)
+REQUIRED = tuple(c.key for c in COLUMN_DEFS if c.required)
+HEADER_HELP = " | ".join(c.label for c in COLUMN_DEFS)
+_FULL_WIDTH = str.maketrans({"\uff08": "(", "\uff09": ")", "\uff0f": "/"})
+
+
+def _normal(header: str) -> str:
+    """Full-width brackets and slash as ASCII, no spaces: 新聘（是／否） is 新聘(是/否)."""
+    return re.sub(r"\s+", "", header.translate(_FULL_WIDTH))
+
+
+_HEADER_KEYS = {
+    _normal(name): c.key for c in COLUMN_DEFS for name in (c.key, c.label, *c.aliases)
+}
 MAX_LENGTH = {NAME: 100, DISTRICT: 100, AFFILIATION: 200, PHONE: 30}
 PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{4,28}$")
 MAX_ERRORS = 200
@@ -55,12 +89,33 @@ class RepRow:
     is_new: bool
 
 
+@dataclass(frozen=True)
+class RepChange:
+    """A row matching a representative already there, with what importing it would change:
+    (column, now, in the file) per field that differs."""
+
+    row: int
+    name: str
+    fields: tuple[tuple[str, str, str], ...]
+
+
 @dataclass
 class RepresentativePlan:
     filename: str
     sha256: str
     rows: list[RepRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    unknown: list[CellError] = field(default_factory=list)  # columns ignored, if confirmed
+    matches: dict[int, int] = field(default_factory=dict)  # file row -> Representative pk
+    changes: list[RepChange] = field(default_factory=list)
+
+    @property
+    def created_count(self) -> int:
+        return len(self.rows) - len(self.matches)
+
+    @property
+    def matched_count(self) -> int:
+        return len(self.matches)
 
     def by_group(self) -> dict[str, int]:
         return dict(Counter(r.group for r in self.rows))
@@ -70,35 +125,48 @@ class RepresentativePlan:
         return sum(r.is_new for r in self.rows)
 
 
-def _header(header: tuple[Any, ...], sheet: str) -> tuple[dict[str, int], list[str]]:
+class UnknownColumns(SpreadsheetError):
+    """The file has columns the import does not know; the user may confirm ignoring them."""
+
+
+def _header(header: tuple[Any, ...], sheet: str) -> tuple[dict[str, int], list[CellError]]:
     columns: dict[str, int] = {}
     errors: list[CellError] = []
-    ignored: list[str] = []
+    unknown: list[CellError] = []
     for col, raw in enumerate(header, start=1):
         name = cell_text(raw)
         if not name:
             continue
-        if name not in COLUMNS:
-            ignored.append(name)
+        key = _HEADER_KEYS.get(_normal(name))
+        if key is None:
+            unknown.append(CellError(
+                sheet, 1, col,
+                _("不认识的列“%(n)s”(可用的列:%(all)s)") % {"n": name, "all": HEADER_HELP},
+            ))
             continue
-        if name in columns:
-            errors.append(CellError(sheet, 1, col, _("列名“%(n)s”重复") % {"n": name}))
-        columns[name] = col
-    for name in REQUIRED:
-        if name not in columns:
-            errors.append(CellError(sheet, 1, None, _("缺少列“%(n)s”") % {"n": name}))
+        if key in columns:
+            errors.append(CellError(sheet, 1, col, _("列名“%(n)s”重复") % {"n": key}))
+        columns[key] = col
+    for key in REQUIRED:
+        if key not in columns:
+            errors.append(CellError(sheet, 1, None, _("缺少列“%(n)s”") % {"n": key}))
     if errors:
         raise SpreadsheetError(errors)
-    return columns, ignored
+    return columns, unknown
 
 
 def representatives_parse(
-    campaign: Campaign, file: str | Path | IO[bytes], filename: str
+    campaign: Campaign,
+    file: str | Path | IO[bytes],
+    filename: str,
+    *,
+    ignore_unknown: bool = False,
 ) -> RepresentativePlan:
     """Read and check a file of representatives; raise SpreadsheetError naming every bad cell.
 
-    Columns: 姓名 | 代表类别 | 片区 | 单位及职务 | 手机 | 新聘 (是/否); the first two are required.
-    """
+    Columns: COLUMN_DEFS; 姓名 and 代表类别 are required. A column not known is an error
+    (UnknownColumns) unless `ignore_unknown`; the plan lists them in `unknown` either way.
+    Each row is matched with the campaign's representatives (`match_existing`)."""
     sha = file_sha256(file)
     wb = open_workbook(file, max_rows=MAX_REPRESENTATIVE_ROWS + 1)  # + the header
     try:
@@ -108,11 +176,11 @@ def representatives_parse(
         first = next(rows, None)
         if first is None:
             raise SpreadsheetError([CellError(sheet, None, None, _("工作表是空的"))])
-        columns, ignored = _header(first[1], sheet)
+        columns, unknown = _header(first[1], sheet)
+        if unknown and not ignore_unknown:
+            raise UnknownColumns(unknown)
         groups = {g.name: g for g in campaign.groups.all()}
-        plan = RepresentativePlan(filename=filename, sha256=sha)
-        if ignored:
-            plan.warnings.append(_("已忽略不认识的列:%(c)s") % {"c": "、".join(ignored)})
+        plan = RepresentativePlan(filename=filename, sha256=sha, unknown=unknown)
         errors: list[CellError] = []
         for number, values in rows:
             def get(name: str, values: tuple[Any, ...] = values) -> str:
@@ -161,15 +229,66 @@ def representatives_parse(
             raise SpreadsheetError(errors)
         if not plan.rows:
             raise SpreadsheetError([CellError(sheet, None, None, _("文件中没有评议代表"))])
+        match_existing(campaign, plan)
         return plan
     finally:
         wb.close()
 
 
+def _person_key(name: str, phone: str) -> tuple[str, str]:
+    """Who a row is: the name and the phone's digits, as in the composition's "nobody twice"."""
+    return name.strip(), re.sub(r"\D", "", phone)
+
+
+def match_existing(campaign: Campaign, plan: RepresentativePlan) -> None:
+    """Match each row with a representative of the campaign of the same name and phone
+    (digits only): that one is updated on import, the others are added. Fills `matches` and
+    `changes` (the matched rows whose group, district, … differ)."""
+    existing: dict[tuple[str, str], list[Representative]] = {}
+    for rep in campaign.representatives.select_related("group").order_by("pk"):
+        existing.setdefault(_person_key(rep.name, rep.phone), []).append(rep)
+    yes_no = {True: "是", False: "否"}  # as written in the file, whatever the language
+    for r in plan.rows:
+        candidates = existing.get(_person_key(r.name, r.phone))
+        if not candidates:
+            continue
+        rep = candidates.pop(0)  # a person twice in the file matches two, not one twice
+        plan.matches[r.row] = rep.pk
+        pairs = (
+            (GROUP, rep.group.name, r.group),
+            (DISTRICT, rep.district, r.district),
+            (AFFILIATION, rep.affiliation, r.affiliation),
+            (PHONE, rep.phone, r.phone),
+            (NEW, yes_no[rep.is_new], yes_no[r.is_new]),
+        )
+        changed = tuple((col, old, new) for col, old, new in pairs if old != new)
+        if changed:
+            plan.changes.append(RepChange(r.row, r.name, changed))
+
+
+def _update_matched(plan: RepresentativePlan) -> None:
+    changed = {c.row for c in plan.changes}
+    by_pk = {r.pk: r for r in Representative.objects.filter(
+        pk__in=[pk for row, pk in plan.matches.items() if row in changed])}
+    updated = []
+    for r in plan.rows:
+        rep = by_pk.get(plan.matches.get(r.row, 0))
+        if rep is None:
+            continue
+        rep.group_id, rep.district, rep.affiliation = r.group_id, r.district, r.affiliation
+        rep.phone, rep.is_new = r.phone, r.is_new
+        updated.append(rep)
+    Representative.objects.bulk_update(
+        updated, ["group", "district", "affiliation", "phone", "is_new"]
+    )
+
+
 def representatives_import(
     *, campaign: Campaign, plan: RepresentativePlan, user: Any
 ) -> ImportBatch:
-    """Write a checked plan in one transaction; the same file cannot be imported twice."""
+    """Write a checked plan in one transaction: rows matching a representative already there
+    (`match_existing`) update it, the others are added. The same file cannot be imported
+    twice."""
     try:
         with transaction.atomic():
             batch = ImportBatch.objects.create(
@@ -178,7 +297,12 @@ def representatives_import(
                 filename=plan.filename[:255],
                 sha256=plan.sha256,
                 rows=len(plan.rows),
-                summary={"by_group": plan.by_group(), "new": plan.new_count},
+                summary={
+                    "by_group": plan.by_group(),
+                    "new": plan.new_count,
+                    "created": plan.created_count,
+                    "updated": len(plan.changes),
+                },
                 created_by=user if getattr(user, "is_authenticated", False) else None,
             )
             Representative.objects.bulk_create(
@@ -193,13 +317,20 @@ def representatives_import(
                     batch=batch,
                 )
                 for r in plan.rows
+                if r.row not in plan.matches
             )
+            _update_matched(plan)
             audit(
                 user=user,
                 action="representatives.import",
                 obj=batch,
                 campaign=campaign,
-                after={"rows": len(plan.rows), "by_group": plan.by_group()},
+                after={
+                    "rows": len(plan.rows),
+                    "by_group": plan.by_group(),
+                    "created": plan.created_count,
+                    "updated": [c.name for c in plan.changes],
+                },
             )
     except IntegrityError as exc:
         earlier = ImportBatch.objects.filter(

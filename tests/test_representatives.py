@@ -240,3 +240,101 @@ def test_composition_page(client, qianren, office, leader, clerk):
         page = client.get(url).content.decode()
         assert "“服务对象”8 人,占 80.0%,应为 60.0%" in page
         assert "不符合" in page
+
+
+# --- issue 16: the header the page asks for, unknown columns, re-import preview -----------
+
+
+IMPORT = "admin:campaigns_representative_import"
+
+
+def _preview(client, campaign, rows, header=HEADER):
+    data = xlsx_bytes({"代表": [header, *rows]})
+    return client.post(
+        reverse(IMPORT), {"campaign": campaign.pk, "file": SimpleUploadedFile("r.xlsx", data)}
+    )
+
+
+@pytest.mark.parametrize("new_header", ["新聘", "新聘(是/否)", "新聘\uff08是\uff0f否\uff09", "新聘 (是/否)"])
+def test_new_column_as_the_page_writes_it(qianren, tmp_path, new_header):
+    from campaigns.representatives import HEADER_HELP
+
+    path = xlsx_file(tmp_path, "r.xlsx", {"代表": [
+        (*HEADER[:5], new_header), ("张三", "服务对象", "", "", "", "是"),
+    ]})
+    call_command("import_representatives", qianren.slug, str(path))
+    assert Representative.objects.get(name="张三").is_new
+    assert "新聘(是/否)" in HEADER_HELP
+
+
+def test_the_page_shows_the_columns_the_parser_reads(client, office, qianren):
+    from campaigns.representatives import COLUMN_DEFS, HEADER_HELP
+
+    client.force_login(office)
+    page = client.get(reverse(IMPORT)).content.decode()
+    assert page.count(HEADER_HELP) == 2  # the help paragraph and the file field's help
+    assert [c.key for c in COLUMN_DEFS][:2] == ["姓名", "代表类别"]
+
+
+def test_unknown_column_is_an_error_naming_sheet_and_column(qianren, tmp_path):
+    from campaigns.representatives import UnknownColumns, representatives_parse
+
+    path = xlsx_file(tmp_path, "r.xlsx", {"名单": [
+        (*HEADER, "备注"), ("张三", "服务对象", "", "", "", "是", "x"),
+    ]})
+    with pytest.raises(UnknownColumns) as exc:
+        representatives_parse(qianren, path, "r.xlsx")
+    assert "工作表“名单”第1行第G列:不认识的列“备注”" in str(exc.value)
+    with pytest.raises(CommandError, match="第G列"):
+        call_command("import_representatives", qianren.slug, str(path))
+    plan = representatives_parse(qianren, path, "r.xlsx", ignore_unknown=True)
+    assert len(plan.rows) == 1 and "备注" in str(plan.unknown[0])
+    assert not Representative.objects.exists()
+
+
+def test_admin_unknown_column_needs_the_checkbox(client, office, qianren):
+    client.force_login(office)
+    r = _preview(client, qianren, [("张三", "服务对象", "", "", "", "是", "x")],
+                 header=(*HEADER, "备注"))
+    page = r.content.decode()
+    assert "不认识的列“备注”" in page and "第G列" in page and 'name="ignore_unknown"' in page
+    upload = r.context["upload"]
+    # Confirmed without ticking the box: nothing imported, the preview again, still staged.
+    r = client.post(reverse(IMPORT), {"upload": upload.pk, "campaign": qianren.pk})
+    assert r.status_code == 200 and "请勾选“忽略这些列”" in r.content.decode()
+    assert not Representative.objects.exists()
+    upload.refresh_from_db()
+    assert upload.state == StagedUpload.State.STAGED
+    r = client.post(
+        reverse(IMPORT), {"upload": upload.pk, "campaign": qianren.pk, "ignore_unknown": "1"}
+    )
+    assert r.status_code == 302 and Representative.objects.get().name == "张三"
+
+
+def test_reimport_previews_and_updates_who_is_already_there(client, office, qianren):
+    client.force_login(office)
+    r = _preview(client, qianren, [
+        ("张三", "服务对象", "东区", "", "13800000001", "否"),
+        ("李四", "服务对象", "西区", "", "13800000002", "否"),
+    ])
+    client.post(reverse(IMPORT), {"upload": r.context["upload"].pk, "campaign": qianren.pk})
+    assert Representative.objects.count() == 2
+    r = _preview(client, qianren, [
+        ("张三", "党政干部和各界代表", "南区", "", "138-0000-0001", "是"),  # changed
+        ("李四", "服务对象", "西区", "", "13800000002", "否"),  # the same
+        ("王五", "服务对象", "", "", "", "否"),  # new
+    ])
+    plan = r.context["plan"]
+    assert (plan.created_count, plan.matched_count, len(plan.changes)) == (1, 2, 1)
+    page = r.content.decode()
+    assert "新增 1 人;与本活动已有代表(姓名和手机相同)匹配 2 人,将被更新,其中 1 人的信息有变化" in page
+    assert "代表类别:服务对象 → 党政干部和各界代表" in page and "片区:东区 → 南区" in page
+    assert "新聘:否 → 是" in page
+    assert Representative.objects.count() == 2  # nothing saved by the preview
+    r = client.post(reverse(IMPORT), {"upload": r.context["upload"].pk, "campaign": qianren.pk})
+    assert r.status_code == 302 and Representative.objects.count() == 3
+    zhang = Representative.objects.get(name="张三")
+    assert (zhang.group.name, zhang.district, zhang.phone, zhang.is_new) == (
+        "党政干部和各界代表", "南区", "138-0000-0001", True
+    )
+    assert not composition(qianren).duplicates

@@ -15,13 +15,20 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ballots.models import CodeAttempt
 from campaigns.admin import AuditedAdmin
 from campaigns.models import Campaign, ImportBatch, Representative
-from campaigns.representatives import composition, representatives_import, representatives_parse
+from campaigns.representatives import (
+    HEADER_HELP,
+    UnknownColumns,
+    composition,
+    representatives_import,
+    representatives_parse,
+)
 from core.admin import ReadOnlyAdmin
 from core.models import StagedUpload
 from core.spreadsheets import SpreadsheetError
@@ -44,7 +51,7 @@ class RepresentativeImportForm(forms.Form):
     # Type, size and zip checks are upload_stage's (core/uploads.py), the same for every import.
     file = forms.FileField(
         label=gettext_lazy("代表名单 (.xlsx)"),
-        help_text=gettext_lazy("表头:姓名 | 代表类别 | 片区 | 单位及职务 | 手机 | 新聘(是/否)"),
+        help_text=format_lazy(gettext_lazy("表头:{columns}"), columns=HEADER_HELP),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
     )
 
@@ -55,6 +62,8 @@ class RepresentativeConfirmForm(forms.Form):
 
     upload = forms.UUIDField()
     campaign = forms.ModelChoiceField(queryset=_campaigns())
+    # Ticked on the preview when the file has columns the import does not know.
+    ignore_unknown = forms.BooleanField(required=False)
 
 
 @admin.register(Representative)
@@ -84,6 +93,7 @@ class RepresentativeAdmin(AuditedAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("导入评议代表"),
+            "header_help": HEADER_HELP,
         }
         if request.method == "POST" and "upload" in request.POST:
             confirm = RepresentativeConfirmForm(request.POST)
@@ -100,11 +110,17 @@ class RepresentativeAdmin(AuditedAdmin):
                 return upload
             assert chosen is not None  # upload_confirmation found the upload for it
             campaign, filename = chosen, upload.filename
+            ignore = bool(confirm.cleaned_data.get("ignore_unknown"))
             try:
                 batch = upload_apply(upload=upload, apply=lambda path: representatives_import(
                     campaign=campaign,
-                    plan=representatives_parse(campaign, path, filename),
+                    plan=representatives_parse(campaign, path, filename, ignore_unknown=ignore),
                     user=request.user))
+            except UnknownColumns:
+                # Not confirmed: the same preview again (the upload is still staged).
+                plan = representatives_parse(campaign, upload.path, filename, ignore_unknown=True)
+                context.update(plan=plan, upload=upload, campaign=campaign, unknown_refused=True)
+                return render(request, TEMPLATE, context)
             except SpreadsheetError as exc:
                 context.update(errors=exc.errors, form=RepresentativeImportForm())
                 return render(request, TEMPLATE, context)
@@ -123,7 +139,8 @@ class RepresentativeAdmin(AuditedAdmin):
                 upload, plan = upload_preview(
                     file=form.cleaned_data["file"], kind=KIND, campaign=campaign,
                     user=request.user,
-                    parse=lambda up: representatives_parse(campaign, up.path, up.filename))
+                    parse=lambda up: representatives_parse(
+                        campaign, up.path, up.filename, ignore_unknown=True))
             except SpreadsheetError as exc:
                 context["errors"] = exc.errors
             else:

@@ -8,18 +8,30 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from campaigns.models import Campaign
-from campaigns.representatives import composition, representatives_import, representatives_parse
+from campaigns.representatives import (
+    HEADER_HELP,
+    composition,
+    representatives_import,
+    representatives_parse,
+)
 from core.spreadsheets import SpreadsheetError
 
 
 class Command(BaseCommand):
-    help = "导入评议代表(.xlsx:姓名 | 代表类别 | 片区 | 单位及职务 | 手机 | 新聘)"
+    help = f"导入评议代表(.xlsx:{HEADER_HELP})"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug")
         parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--ignore-unknown-columns",
+            action="store_true",
+            help="忽略不认识的列(默认:有不认识的列则不导入)",
+        )
 
-    def handle(self, *args: Any, slug: str, file: Path, **options: Any) -> None:
+    def handle(
+        self, *args: Any, slug: str, file: Path, ignore_unknown_columns: bool, **options: Any
+    ) -> None:
         try:
             campaign = Campaign.objects.get(slug=slug)
         except Campaign.DoesNotExist as exc:
@@ -27,7 +39,9 @@ class Command(BaseCommand):
         if not file.is_file():
             raise CommandError(f"找不到文件 {file}")
         try:
-            plan = representatives_parse(campaign, file, file.name)
+            plan = representatives_parse(
+                campaign, file, file.name, ignore_unknown=ignore_unknown_columns
+            )
             batch = representatives_import(campaign=campaign, plan=plan, user=None)
         except SpreadsheetError as exc:
             raise CommandError("未导入任何代表:\n" + str(exc)) from exc
