@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
-from ballots.models import Ballot
+from ballots.models import AccessCode, Ballot
+from ballots.online.codes import used_code_ids
 from campaigns.models import Campaign
+
+
+@pytest.fixture(autouse=True)
+def _private_logins(tmp_path, monkeypatch):
+    """The demo's logins file goes to a temporary place, never the working tree's private/."""
+    monkeypatch.setenv("PINGYI_DEMO_LOGINS", str(tmp_path / "demo-logins.txt"))
 
 
 def test_demo_builds_the_66_units_of_document_000(db, capsys):
@@ -39,3 +47,25 @@ def test_demo_is_reproducible_from_its_seed(db):
     call_command("demo", seed=3, ballots=30)
     again = stored()
     assert len(first) > 30 and first == again
+
+
+def test_demo_online_ballots_are_cast_with_its_own_codes(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo", seed=5, ballots=30)
+    current = Campaign.objects.get(slug="qianren-2026")
+    online = Ballot.objects.filter(campaign=current, source=Ballot.Source.ONLINE)
+    assert online.count() == 10 and not online.filter(token__isnull=True).exists()
+    # The codes page derives "used" from the tokens: exactly the codes that voted, and some
+    # codes are left for trying the ballot page.
+    codes = AccessCode.objects.filter(campaign=current)
+    assert len(used_code_ids(current)) == 10 < codes.count()
+    assert current.status == Campaign.Status.OPEN
+    # Last year's campaign was closed through campaign_set_status: its codes are settled.
+    last = current.previous
+    assert last.status == Campaign.Status.CLOSED
+    settled = AccessCode.objects.filter(campaign=last, status=AccessCode.Status.USED)
+    assert settled.count() == Ballot.objects.filter(campaign=last, source="online").count() == 5
+    assert all(c.receipt for c in settled)
+    from core.models import AuditLog
+
+    assert AuditLog.objects.filter(action="campaign.status", campaign_id=last.pk).count() == 2

@@ -36,7 +36,10 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
              if k not in ("DEBUG", "SECRET_KEY", "PYTEST_CURRENT_TEST", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     return subprocess.run(
         [sys.executable, str(Path(BASE_DIR) / "manage.py"), *args],
-        capture_output=True, text=True, env={**clean, **env}, cwd=BASE_DIR, timeout=120,
+        # PINGYI_DEV_ENV=0: a development private/dev.env (scripts/demo.sh) must not turn
+        # DEBUG on here.
+        capture_output=True, text=True, env={**clean, "PINGYI_DEV_ENV": "0", **env}, cwd=BASE_DIR,
+        timeout=120,
     )
 
 

@@ -2,7 +2,12 @@
 
 Two years of the series are made (2025 closed, 2026 linked to it) so history and
 连续两年末位 have something to show. The generator is seeded; the seed is printed so a run can
-be reproduced exactly.
+be reproduced exactly. Online ballots are cast as representatives cast them: each with a code
+of the campaign, through ballot_submit, so the codes page shows those codes used; the 2025
+campaign is then closed through campaign_set_status, which settles its codes.
+
+The logins' password is kept in private/demo-logins.txt (demo/logins.py): running the command
+again prints the same logins; --reset-passwords draws a new password.
 """
 
 from __future__ import annotations
@@ -11,19 +16,25 @@ import random
 import secrets
 from typing import Any
 
-from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from ballots.answers import KIND_OPTION, KIND_SPOILED, Storage
-from ballots.models import Ballot, Comment
+from ballots.models import AccessCode, Ballot, Comment
+from ballots.online.codes import codes_unnamed, used_code_ids
+from ballots.online.submit import ballot_submit
+from ballots.services import Answer, Layout
+from ballots.validity import refresh_serial_validity
 from campaigns.models import Campaign, CampaignUnit, RepresentativeGroup, Unit
-from campaigns.services import campaign_clone_for_next_year, campaign_create_from_preset
-from core.roles import AUDITOR, CLERK, LEADER, OFFICE
+from campaigns.services import (
+    campaign_clone_for_next_year,
+    campaign_create_from_preset,
+    campaign_set_status,
+)
 from demo.data import CHANNELS, COMMENTS, DISTRICTS, UNITS_000
+from demo.logins import DEMO_USERS, ensure_logins, logins_path
 
-DEMO_USERS = (("office", OFFICE, True), ("leader", LEADER, False), ("clerk", CLERK, False),
-              ("clerk2", CLERK, False), ("auditor", AUDITOR, True))
+SLUG = "qianren-2026"
 
 
 class Command(BaseCommand):
@@ -34,27 +45,45 @@ class Command(BaseCommand):
         parser.add_argument("--ballots", type=int, default=600)
         parser.add_argument("--if-missing", action="store_true",
                             help="do nothing (but print the logins) when the demo exists")
+        parser.add_argument("--reset-passwords", action="store_true",
+                            help="give the demo logins a new password (otherwise it is kept)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        password = secrets.token_urlsafe(9)
-        exists = Campaign.objects.filter(slug="qianren-2026").exists()
-        if not (exists and opts["if_missing"]):
-            if exists:
-                self.stderr.write("演示活动已存在(qianren-2026),不重复创建。")
-            else:
-                seed = opts["seed"] if opts["seed"] is not None else secrets.randbelow(10**6)
-                self.stdout.write(f"随机种子 seed = {seed}(用 --seed {seed} 可复现)")
-                self.make(seed, opts["ballots"])
-        for username, role, staff in DEMO_USERS:
-            user, _ = User.objects.get_or_create(username=username)
-            user.is_staff = staff
-            user.set_password(password)
-            user.save()
-            user.groups.set([Group.objects.get(name=role)])
+        exists = Campaign.objects.filter(slug=SLUG).exists()
+        built = False
+        if exists and not opts["if_missing"]:
+            self.stderr.write(f"演示活动已存在({SLUG}),不重复创建。")
+        elif not exists:
+            seed = opts["seed"] if opts["seed"] is not None else secrets.randbelow(10**6)
+            self.stdout.write(f"随机种子 seed = {seed}(用 --seed {seed} 可复现)")
+            self.make(seed, opts["ballots"])
+            built = True
+        password, fresh = ensure_logins(reset=opts["reset_passwords"] or built)
         self.stdout.write("")
-        self.stdout.write("演示账号(密码每次运行 demo 时重新生成):")
+        current = Campaign.objects.filter(slug=SLUG).first()
+        spare = self.unused_code(current) if current else None
+        if spare:
+            self.stdout.write(f"未使用的演示评议码(可在 /v/{SLUG}/ 试投一票):{spare}")
+        if fresh:
+            self.stdout.write(f"演示账号(新密码,已保存在 {logins_path()};"
+                              "用 --reset-passwords 重新生成):")
+        else:
+            self.stdout.write(f"演示账号(密码未变,见 {logins_path()};"
+                              "用 --reset-passwords 重新生成):")
         for username, role, _staff in DEMO_USERS:
             self.stdout.write(f"  {role:<6} 用户名 {username:<8} 密码 {password}")
+
+    @staticmethod
+    def unused_code(campaign: Campaign) -> str | None:
+        if campaign.status != Campaign.Status.OPEN:
+            return None
+        used = used_code_ids(campaign)
+        for pk, code in AccessCode.objects.filter(
+            campaign=campaign, status=AccessCode.Status.ACTIVE
+        ).order_by("pk").values_list("pk", "code"):
+            if pk not in used:
+                return code
+        return None
 
     @transaction.atomic
     def make(self, seed: int, n_ballots: int) -> None:
@@ -70,21 +99,21 @@ class Command(BaseCommand):
         # Satisfaction in real campaigns mostly lies between 85% and 99%: about a third of the
         # units fall under the 90% line (重点整改), as in the documents.
         quality = {name: rng.uniform(0.885, 1.0) for names in UNITS_000.values() for name in names}
+        last = campaign_set_status(campaign=last, status=Campaign.Status.OPEN)
         self.fill(last, rng, n_ballots // 2, quality)
-        last.status = Campaign.Status.CLOSED
-        last.save(update_fields=["status"])
+        # Closing settles the codes that voted (ballots/receivers.py), once this commits.
+        last = campaign_set_status(campaign=last, status=Campaign.Status.CLOSED)
 
         current = campaign_clone_for_next_year(
-            source=last, slug="qianren-2026", name="2026年千人评议机关", year=2026
+            source=last, slug=SLUG, name="2026年千人评议机关", year=2026
         )
         # A unit that was vetoed this year, so the rule shows.
         CampaignUnit.objects.filter(campaign=current, name="物价局").update(vetoed=True)
         # Units drift a little from one year to the next.
         quality = {k: min(1.0, max(0.8, v + rng.uniform(-0.03, 0.03))) for k, v in quality.items()}
+        # Open, so representatives can still try the online ballot with a spare demo code.
+        current = campaign_set_status(campaign=current, status=Campaign.Status.OPEN)
         self.fill(current, rng, n_ballots, quality)
-        # Open, so representatives can still try the online ballot with a demo code.
-        current.status = Campaign.Status.OPEN
-        current.save(update_fields=["status"])
         self.stdout.write(f"已创建 {last.slug} 与 {current.slug}:66 个被评单位,"
                           f"{n_ballots // 2} 与 {n_ballots} 份合成选票")
 
@@ -96,28 +125,24 @@ class Command(BaseCommand):
             RepresentativeGroup.objects.create(campaign=campaign, name="服务对象")
         ]
         units = list(campaign.units.all())
-        ballots: list[Ballot] = []
+        paper: list[Ballot] = []
         storage = Storage.of(campaign)
         comments: list[Comment] = []
+        # (group, channel, answers, comments) of each online ballot, cast below with a code.
+        online: list[tuple[RepresentativeGroup, str, list[Answer], dict[int | None, str]]] = []
         for i in range(n):
-            paper = i % 3 != 0
-            ballot = Ballot(
-                campaign=campaign,
-                source=Ballot.Source.PAPER if paper else Ballot.Source.ONLINE,
-                serial=f"{100001 + i:06d}" if paper else "",
-                channel=rng.choice(CHANNELS),
-                district=rng.choice(DISTRICTS),
-                group=groups[0] if rng.random() < 0.6 else groups[-1],
-            )
-            blank_ballot = paper and i % 97 == 5
-            answers = []
+            is_paper = i % 3 != 0
+            channel, district = rng.choice(CHANNELS), rng.choice(DISTRICTS)
+            group = groups[0] if rng.random() < 0.6 else groups[-1]
+            blank_ballot = is_paper and i % 97 == 5
+            cells = []
             for unit in units:
                 q = quality[unit.name]
                 r = rng.random()
                 kind, option = KIND_OPTION, None
                 if blank_ballot or r < 0.02:
                     option = options["弃权"]  # blank cell: blank_means = 弃权
-                elif paper and r < 0.027:
+                elif is_paper and r < 0.027:
                     kind = KIND_SPOILED
                 elif r < 0.02 + q * 0.72:
                     option = options["满意"]
@@ -125,20 +150,49 @@ class Command(BaseCommand):
                     option = options["基本满意"]
                 else:
                     option = options["不满意"]
-                answers.append((unit.id, None, option.id if option else None, kind))
-            ballot.answers = storage.encode(answers)
+                cells.append((unit.id, None, option.id if option else None, kind))
+            comment = (
+                (rng.choice(units), rng.choice(COMMENTS)) if rng.random() < 0.08 else None
+            )
+            if not is_paper:
+                answers = [Answer(unit_id=u, dimension_id=None, option_id=o)
+                           for u, _d, o, _k in cells]
+                online.append((group, channel, answers,
+                               {comment[0].id: comment[1]} if comment else {}))
+                continue
+            ballot = Ballot(campaign=campaign, source=Ballot.Source.PAPER,
+                            serial=f"{100001 + i:06d}", channel=channel, district=district,
+                            group=group, answers=storage.encode(cells))
             if blank_ballot:
                 ballot.is_blank = True
                 ballot.status, ballot.invalid_reason = Ballot.Status.INVALID, "blank_ballot"
-            if rng.random() < 0.08:
-                comments.append(Comment(ballot=ballot, campaign=campaign,
-                                        unit=rng.choice(units), text=rng.choice(COMMENTS)))
-            ballots.append(ballot)
-        # A photocopy: ballots 1 and 2 (both paper) carry one serial, so both are invalid.
-        if n > 2:
-            ballots[1].serial = ballots[2].serial
-        Ballot.objects.bulk_create(ballots, batch_size=500)
+            if comment:
+                comments.append(Comment(ballot=ballot, campaign=campaign, unit=comment[0],
+                                        text=comment[1]))
+            paper.append(ballot)
+        # A photocopy: the first two paper ballots carry one serial, so both are invalid.
+        if len(paper) > 1:
+            paper[0].serial = paper[1].serial
+        Ballot.objects.bulk_create(paper, batch_size=500)
         Comment.objects.bulk_create(comments, batch_size=500)
-        from ballots.validity import refresh_serial_validity
+        refresh_serial_validity(campaign, [b.serial for b in paper])
+        self.cast_online(campaign, groups, online)
 
-        refresh_serial_validity(campaign, [b.serial for b in ballots if b.serial])
+    @staticmethod
+    def cast_online(
+        campaign: Campaign,
+        groups: list[RepresentativeGroup],
+        online: list[tuple[RepresentativeGroup, str, list[Answer], dict[int | None, str]]],
+    ) -> None:
+        """Codes for each group (a sixth more than vote, so some stay unused), and each online
+        ballot cast with one of them, as the ballot page casts it."""
+        pools: dict[int, list[str]] = {}
+        for group in groups:
+            needed = sum(1 for g, *_rest in online if g.pk == group.pk)
+            made = codes_unnamed(campaign=campaign, count=needed + max(2, needed // 6),
+                                 group=group, user=None)
+            pools[group.pk] = [c.code for c in made]
+        layout = Layout.of(campaign)
+        for group, channel, answers, texts in online:
+            ballot_submit(campaign=campaign, code=pools[group.pk].pop(0), answers=answers,
+                          comments=texts, channel=channel, layout=layout)
