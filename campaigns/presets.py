@@ -94,11 +94,9 @@ QIANREN = Preset(
     ),
     scale_explanation="每个被评单位在“满意”“基本满意”“不满意”中选一项打“√”;"
     "未填写的按弃权计。",
-    rules_text="三个选项按2:1:0的分值计算,弃权票按0.5分计算,将每份有效评议表的得分相加,"
-    "分别排出三类被评部门的评议得分名次。地方管理部门类前5名、垂直管理部门类前3名、"
-    "金融部门类前2名为“优胜单位”;各类最后一名为“末位单位”;除去“末位单位”后,"
-    "群众满意率低于90%的为“重点整改单位”。群众满意率=(满意票数+基本满意票数)÷总有效票数。"
-    "被实行“一票否决”的单位不得评为“优胜单位”。连续两年被评为“末位单位”的,从严处理。",
+    # A note beside the generated rules (campaigns/rules.py): no quota, weight or threshold,
+    # which the configuration says and can change.
+    rules_text="被实行“一票否决”的单位不得评为“优胜单位”。连续两年被评为“末位单位”的,从严处理。",
 )
 
 WANREN = Preset(
@@ -123,7 +121,7 @@ WANREN = Preset(
     ),
     channels=("单位相互评", "社会随机评", "下级单位评", "群众监督员评", "日报读者评"),
     scale_explanation="按五个方面分别选择“满意”“基本满意”“不满意”。复印的问卷无效。",
-    rules_text="得分=(满意票×22+基本满意票×17+不满意票×11)÷总票数。名次排后的单位取消评先资格。",
+    rules_text="名次排后的单位取消评先资格。",
 )
 
 ZHENGFENG = Preset(
@@ -151,7 +149,7 @@ ZHENGFENG = Preset(
     groups=(GroupSpec("评议代表"), GroupSpec("群众代表")),
     min_new_share=Decimal("0.3333"),
     scale_explanation="选择“满意”“基本满意”“不满意”;不了解该单位的选“不了解”,不计入有效票。",
-    rules_text="满意率=(满意票+基本满意票)÷(满意票+基本满意票+不满意票),“不了解”不计入。",
+    rules_text="不了解参评单位情况的代表选“不了解”,不影响该单位的满意率。",
 )
 
 LIANGPING = Preset(
@@ -179,7 +177,7 @@ LIANGPING = Preset(
         GroupSpec("干部职工"),
     ),
     scale_explanation="对工作和作风分别评价;不了解的选“不了解”,不计入有效票。",
-    rules_text="让群众评价工作、让群众评价作风、树立群众满意形象。满意率低于90%的须整改。",
+    rules_text="让群众评价工作、让群众评价作风、树立群众满意形象。未达到满意率要求的须整改。",
 )
 
 PRESETS: dict[str, Preset] = {p.key: p for p in (QIANREN, WANREN, ZHENGFENG, LIANGPING)}

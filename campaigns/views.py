@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from campaigns.models import Campaign
+from campaigns.rules import rules_in_words
 
 
 @require_GET
@@ -51,5 +52,12 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "campaigns/detail.html",
-        {"campaign": campaign, "stats": stats, "units_by_category": units_by_category},
+        {
+            "campaign": campaign,
+            "stats": stats,
+            "units_by_category": units_by_category,
+            # Built from the configuration at every request (campaigns/rules.py), never the
+            # text stored at creation: a changed quota shows at once.
+            "rules": rules_in_words(campaign),
+        },
     )

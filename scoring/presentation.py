@@ -7,18 +7,22 @@ from `scoring.engine`; this module only names and formats them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
+from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from campaigns.models import Campaign, RepresentativeGroup
+from ballots.models import Ballot
+from ballots.validity import REASON_ORDER
+from campaigns import rules as campaign_rules
+from campaigns.models import Campaign
 from scoring import engine
 from scoring.suppression import NAMES, OTHER
-from scoring.tally import CampaignTally
+from scoring.tally import BallotSummary, CampaignTally, Filters
 
 # In the order a reader looks for them (not the alphabetical order of the JSON).
 FLAG_ORDER = (
@@ -232,89 +236,15 @@ def campaign_scale(campaign: Campaign) -> engine.Scale:
 
 
 def rules_in_words(campaign: Campaign, scale: engine.Scale | None = None) -> list[str]:
-    """The rules the tally applied (spec 3-7). Which options are best, satisfied, counted and
-    scored comes only from `engine.Scale`, the definitions the arithmetic itself uses, so the
-    text cannot name another option than the one that decided a rank. Pass the scale that was
-    tallied (`CampaignTally.input.scale`); without it, the campaign's own is read."""
-    scale = scale if scale is not None else campaign_scale(campaign)
-    weights = "、".join(f"{o.label} {fmt_number(Fraction(o.weight))} 分" for o in scale.options)
-    counted = "、".join(scale.counted)
-    rules = [_("评价等次及分值:%(w)s。") % {"w": weights}]
-    if (blank_means := campaign.blank_means) is not None:
-        rules.append(
-            _("未填写的单位按“%(o)s”计;同一单位多选的,该单位计为废票,不计入任何等次。")
-            % {"o": blank_means.label}
-        )
-    else:
-        rules.append(_("未填写的单位不计票;同一单位多选的,该单位计为废票,不计入任何等次。"))
-    weighted: list[RepresentativeGroup] = []
-    if campaign.aggregation == "sum":
-        rules.append(_("得分 = Σ(各等次分值 × 该等次票数),按全部有效票累计。"))
-    else:
-        rules.append(
-            _("得分 = Σ(各等次分值 × 该等次票数)÷ 有效票数(%(c)s)。")
-            % {"c": "、".join(scale.scored(campaign.aggregation))}
-        )
-        weighted = [g for g in campaign.groups.order_by("order", "id") if g.weight is not None]
-        if weighted:
-            rules.append(
-                _("按代表类别加权:%(g)s;得分与满意率均为各类别结果的加权平均。")
-                % {"g": "、".join(f"{g.name} {fmt_number(g.weight)}" for g in weighted)}
-            )
-    rules.append(
-        _("满意率 =(%(s)s)票数 ÷ 有效票数(%(c)s)。")
-        % {"s": "+".join(scale.satisfied), "c": counted}
+    """The rules the tally applied (spec 3-7), worded by `campaigns.rules` from the
+    configuration as it is now (so the campaign and ballot pages say the same). Which options
+    are best, satisfied, counted and scored comes only from `engine.Scale`, the definitions
+    the arithmetic itself uses, so the text cannot name another option than the one that
+    decided a rank. Pass the scale that was tallied (`CampaignTally.input.scale`); without
+    it, the campaign's own is read."""
+    return campaign_rules.rules_in_words(
+        campaign, scale if scale is not None else campaign_scale(campaign)
     )
-    if scale.not_counted:
-        rules.append(_("“%(o)s”不计入有效票。") % {"o": "、".join(scale.not_counted)})
-    best = scale.best if scale.options else ""
-    rules.append(
-        _(
-            "各类别内按得分从高到低排名;得分相同的比满意率,再相同的比“%(best)s”票所占比例;"
-            "三项都相同的并列,其后名次顺延(如 1、2、2、4)。"
-        )
-        % {"best": best}
-    )
-    if weighted:
-        # The engine takes this share over all valid ballots even where groups are weighted
-        # (spec 5.3); a reader checking a tie by hand must not weight it.
-        rules.append(
-            _("“%(best)s”票所占比例不加权:为全部有效票中“%(best)s”票数 ÷ 有效票数(%(c)s)。")
-            % {"best": best, "c": counted}
-        )
-    for c in campaign.categories.order_by("order", "id"):
-        rules.append(
-            _("%(c)s:前 %(w)d 名为优胜单位,后 %(l)d 名为末位单位。")
-            % {"c": c.name, "w": c.winners, "l": c.last_place}
-        )
-    rules.append(
-        _(
-            "末位单位先认定:按相反顺序排名,名次在末位名额以内的(并列的一并)为末位单位;"
-            "一票否决的单位可以是末位。"
-        )
-    )
-    rules.append(
-        _(
-            "优胜单位在其余单位中认定:一票否决的单位和末位单位不能评为优胜;"
-            "名额边界上并列的一并评为优胜。"
-        )
-    )
-    rules.append(
-        _("满意率低于 %(t)s 的单位(末位单位除外)列为重点整改单位。")
-        % {"t": fmt_percent(Fraction(campaign.threshold))}
-    )
-    if (previous := campaign.previous) is not None:
-        rules.append(
-            _("本次为末位、上次(%(p)s)也为末位的单位,标为连续两年末位。") % {"p": previous.name}
-        )
-    bands = list(campaign.grade_bands.order_by("-minimum"))
-    if bands:
-        rules.append(
-            _("等次:%(b)s。")
-            % {"b": ";".join(f"{fmt_number(b.minimum)} 分及以上为{b.label}" for b in bands)}
-        )
-    rules.append(_("没有有效票的单位不排名,列在本类别最后。"))
-    return rules
 
 
 def summary_rows(t: CampaignTally) -> list[tuple[str, int]]:
@@ -328,6 +258,60 @@ def summary_rows(t: CampaignTally) -> list[tuple[str, int]]:
         (_("无效:%(r)s") % {"r": INVALID_LABELS.get(r, r)}, n) for r, n in b.invalid_reasons.items()
     ]
     return rows
+
+
+def with_whole_verdicts(t: CampaignTally, whole: CampaignTally) -> CampaignTally:
+    """A filtered tally as the results page shows it: its own figures (ranks, scores, rates,
+    counts) with each unit's flags and grade, and each category's tie notes, taken from the
+    tally of the whole campaign. The engine also flags a slice's ranking, but 优胜, 末位 or
+    重点整改 are decided once, on all ballots; a slice's "末位" would read as a verdict."""
+    verdicts = {u.unit.key: u for c in whole.result.categories for u in c.units}
+    notes = {c.category.key: c for c in whole.result.categories}
+    categories = []
+    for c in t.result.categories:
+        units = []
+        for u in c.units:
+            w = verdicts.get(u.unit.key)
+            units.append(replace(u, flags=w.flags if w else (), grade=w.grade if w else None))
+        wc = notes.get(c.category.key)
+        categories.append(
+            replace(
+                c,
+                units=tuple(units),
+                notes=wc.notes if wc else (),
+                ties=wc.ties if wc else (),
+            )
+        )
+    return replace(t, result=replace(t.result, categories=tuple(categories)))
+
+
+def filtered_summary_rows(t: CampaignTally) -> list[tuple[str, int]]:
+    """`summary_rows` for the ballots the filter keeps (a dimension keeps every ballot: it
+    is a question, not a slice)."""
+    f: Filters = t.filters
+    if not f.slices_ballots():
+        return summary_rows(t)
+    qs = Ballot.objects.filter(campaign=t.campaign)
+    for attr in ("channel", "district", "source"):
+        if (value := getattr(f, attr)) is not None:
+            qs = qs.filter(**{attr: value})
+    if f.group is not None:
+        qs = qs.filter(group__name=f.group)
+    total = valid = 0
+    by_source: dict[str, int] = {}
+    reasons: dict[str, int] = {}
+    rows = qs.values_list("source", "status", "invalid_reason").annotate(n=Count("id"))
+    for source, status, reason, n in rows.order_by():
+        total += n
+        by_source[source] = by_source.get(source, 0) + n
+        if status == Ballot.Status.VALID:
+            valid += n
+        else:
+            reasons[reason] = reasons.get(reason, 0) + n
+    ordered: dict[str, int] = {r: reasons[r] for r in REASON_ORDER if r in reasons}
+    ordered |= {r: n for r, n in sorted(reasons.items()) if r not in ordered}
+    return summary_rows(replace(t, ballots=BallotSummary(total, valid, total - valid, ordered,
+                                                          by_source)))
 
 
 def context(t: CampaignTally) -> dict[str, Any]:

@@ -28,11 +28,13 @@ from scoring.presentation import (
     FLAG_LABELS,
     breakdown_note,
     context,
+    filtered_summary_rows,
     fmt_number,
     fmt_percent,
     ordered_flags,
     published_breakdown,
     slice_label,
+    with_whole_verdicts,
 )
 from scoring.publication import live_publication, results_publish, results_unpublish
 from scoring.reports import FORMATS
@@ -97,6 +99,7 @@ class FilterForm(forms.Form):
             "district": everything + [(v, v) for v in suppression.alone("district")],
             "source": everything + [(v, sources.get(v, v)) for v in suppression.alone("source")],
         }
+        self.choice_labels = {n: {v: str(lbl) for v, lbl in o} for n, o in choices.items()}
         for name, options in choices.items():
             field = self.fields[name]
             assert isinstance(field, forms.ChoiceField)  # as declared above
@@ -124,6 +127,18 @@ class FilterForm(forms.Form):
         if not self.is_valid():
             return Filters()
         return Filters(**{k: v for k, v in self.cleaned_data.items() if v != ALL})
+
+    def in_words(self) -> str:
+        """The filter applied, as read: 渠道=社会随机评;来源=网上."""
+        if not self.is_valid():
+            return ""
+        parts = []
+        for name, value in self.cleaned_data.items():
+            if value == ALL:
+                continue
+            shown = self.choice_labels.get(name, {}).get(value, value)
+            parts.append(f"{self.fields[name].label}={shown}")
+        return ";".join(parts)
 
     def refusals(self) -> list[str]:
         """Why the filter asked for was not applied, for the page to say so."""
@@ -154,11 +169,16 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
         refusals.append(str(exc))
         filters = Filters()
         t = tally_campaign(campaign, suppression=suppression)
+    if filters.any():
+        # Figures from the slice, flags from the whole campaign (never a slice's own).
+        t = with_whole_verdicts(t, tally_campaign(campaign, suppression=suppression))
     ctx = context(t)
     charts.attach_charts(ctx["tables"], Fraction(campaign.threshold))
     ctx |= {
         "form": form,
         "filtered": filters.any(),
+        "filter_words": form.in_words() if filters.any() else "",
+        "summary": filtered_summary_rows(t),
         "refusals": refusals,
         "publication": live_publication(campaign),
         "publications": Publication.objects.filter(campaign=campaign)[:5],
@@ -308,7 +328,10 @@ def unpublish(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def public_results(request: HttpRequest, slug: str) -> HttpResponse:
-    """The public page: what was published, from its fixed copy, and nothing else."""
+    """The public page: what was published, from its fixed copy, and nothing else. It reads
+    as a government notice: the 公示期, where to raise an objection, and the 落款."""
+    from scoring.publication import public_notice  # same app; keeps this edit to one function
+
     campaign = _campaign(slug)
     pub = live_publication(campaign)
     if pub is None:
@@ -340,6 +363,7 @@ def public_results(request: HttpRequest, slug: str) -> HttpResponse:
             "pub": pub,
             "title": pub.data["campaign"],
             "categories": categories,
+            "notice": public_notice(pub),
             "url": reverse("public_results", args=[campaign.slug]),
         },
     )

@@ -141,3 +141,52 @@ def test_unit_history_follows_the_registry_not_the_name(client, leader, results_
     history = r.context["history"]
     assert [h["campaign"].slug for h in history] == ["golden"]
     assert history[0]["name"] == old_name and "时称" in r.content.decode()
+
+
+def _big_channel() -> str:
+    valid = Ballot.objects.filter(status="valid").exclude(channel="")
+    sizes = {
+        c: valid.filter(channel=c).count() for c in set(valid.values_list("channel", flat=True))
+    }
+    return max(sizes, key=lambda c: (sizes[c], c))
+
+
+def test_a_filtered_ranking_shows_the_whole_campaigns_flags(client, leader, results_campaign):  # noqa: F811
+    """Issue 16: a slice's own 优胜/末位 would read as a verdict. Figures come from the slice,
+    every flag (table, charts, lists) from the tally of all ballots."""
+    from scoring.tally import Filters, tally_campaign
+
+    channel = _big_channel()
+    whole = tally_campaign(results_campaign)
+    alone = tally_campaign(results_campaign, Filters(channel=channel))
+    whole_flags = {u.unit.key: u.flags for c in whole.result.categories for u in c.units}
+    own_flags = {u.unit.key: u.flags for c in alone.result.categories for u in c.units}
+    assert own_flags != whole_flags  # the slice alone would flag other units
+    client.force_login(leader)
+    page = client.get(reverse("results", args=["golden"]), {"channel": channel})
+    shown = {
+        r.result.unit.key: r.result.flags for table in page.context["tables"] for r in table.rows
+    }
+    assert shown == whole_flags
+    scores = {u.unit.key: u.score for c in alone.result.categories for u in c.units}
+    assert {r.result.unit.key: r.result.score for t in page.context["tables"] for r in t.rows} == (
+        scores
+    )  # the figures stay the slice's
+    html = page.content.decode()
+    assert "认定(全部选票)" in html
+    winners = sum("winner" in f for f in whole_flags.values())
+    assert html.count('class="flag flag-winner"') == winners + 1  # + the list's heading
+
+
+def test_filtered_summary_counts_follow_the_filter_and_say_so(client, leader, results_campaign):  # noqa: F811
+    channel = _big_channel()
+    client.force_login(leader)
+    page = client.get(reverse("results", args=["golden"]), {"channel": channel})
+    summary = dict(page.context["summary"])
+    ballots = Ballot.objects.filter(campaign=results_campaign, channel=channel)
+    assert summary["选票总数"] == ballots.count() < Ballot.objects.count()
+    assert summary["有效票"] == ballots.filter(status="valid").count()
+    assert f"以下为筛选后的统计:渠道={channel}" in page.content.decode()
+    unfiltered = client.get(reverse("results", args=["golden"]))
+    assert dict(unfiltered.context["summary"])["选票总数"] == Ballot.objects.count()
+    assert "以下为筛选后的统计" not in unfiltered.content.decode()

@@ -42,6 +42,7 @@ from ballots.online.forms import (
 from ballots.online.submit import CodeRefused, ballot_submit
 from ballots.services import BallotError, Layout
 from campaigns.models import Campaign
+from campaigns.rules import quotas_in_words, scale_in_words, threshold_in_words
 from core.clients import client_address
 
 # Reasons recorded in CodeAttempt: wrong guesses. A correct code in a closed campaign is not
@@ -298,6 +299,13 @@ def _render_ballot(
             "categories": _categories(form),
             "dimensions": form.items.dimensions,
             "n_units": len(form.blocks),
+            # The explanation in words, from the configuration as it is now (never text
+            # stored when the campaign was created): a changed quota shows at once.
+            "rules": [
+                *scale_in_words(campaign),
+                *quotas_in_words(campaign),
+                threshold_in_words(campaign),
+            ],
         },
         status=status,
     )

@@ -1,0 +1,85 @@
+"""Issue 16: the rules in words follow the configuration as it is now, on the campaign page,
+the ballot page and in the reports; nothing shows text that was stored when the campaign was
+created and went stale when a quota changed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from campaigns import rules
+from campaigns.presets import PRESETS
+from scoring import presentation
+from tests.test_online_submit import one_code, open_campaign
+
+
+def _raise_quota(campaign) -> None:
+    first = campaign.categories.order_by("order", "id").first()
+    assert first.winners == 5  # 千人评议: 地方管理部门类 前5名
+    first.winners = 6
+    first.save(update_fields=["winners"])
+
+
+def _stale(text: str) -> bool:
+    return bool(re.search(r"前\s*5\s*名", text))
+
+
+def test_campaign_page_says_the_new_quota(client, leader, campaign_factory):
+    campaign = campaign_factory("qianren")
+    _raise_quota(campaign)
+    client.force_login(leader)
+    page = client.get(reverse("campaign_detail", args=[campaign.slug])).content.decode()
+    assert "地方管理部门类:前 6 名为优胜单位" in page
+    assert not _stale(page)
+
+
+def test_ballot_page_says_the_new_quota(client, campaign_factory):
+    campaign = open_campaign(campaign_factory)
+    _raise_quota(campaign)
+    code = one_code(campaign)
+    r = client.post(reverse("vote_enter_campaign", args=[campaign.slug]), {"code": code.code})
+    page = client.get(r.url).content.decode()
+    assert 'id="ballot-rules"' in page
+    assert "地方管理部门类:前 6 名为优胜单位" in page and not _stale(page)
+    assert "未填写的单位按“弃权”计" in page  # from the campaign's blank_means
+
+
+def test_ballot_page_follows_a_changed_threshold(client, campaign_factory):
+    campaign = open_campaign(campaign_factory)
+    campaign.threshold = "0.85"
+    campaign.save(update_fields=["threshold"])
+    code = one_code(campaign)
+    r = client.post(reverse("vote_enter_campaign", args=[campaign.slug]), {"code": code.code})
+    page = client.get(r.url).content.decode()
+    assert "满意率低于 85.00% 的单位" in page and "90.00%" not in page
+
+
+def test_reports_rules_say_the_new_quota(campaign_factory):
+    campaign = campaign_factory("qianren")
+    _raise_quota(campaign)
+    words = "".join(presentation.rules_in_words(campaign))
+    assert "地方管理部门类:前 6 名为优胜单位" in words and not _stale(words)
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_the_configured_scale_reads_as_the_engine_does(campaign_factory, preset):
+    """The campaign layer words the rules from `ConfiguredScale`; the tally from
+    `engine.Scale`. They must name the same options, or the pages would contradict the
+    reports."""
+    campaign = campaign_factory(preset)
+    mine = rules.configured_scale(campaign)
+    engine_scale = presentation.campaign_scale(campaign)
+    for term in ("best", "satisfied", "counted", "not_counted"):
+        assert getattr(mine, term) == getattr(engine_scale, term), term
+    for aggregation in ("sum", "mean"):
+        assert mine.scored(aggregation) == engine_scale.scored(aggregation)
+    assert rules.rules_in_words(campaign) == presentation.rules_in_words(campaign)
+
+
+def test_stale_numbers_finds_restated_configuration():
+    assert rules.stale_numbers("地方管理部门类前5名为优胜单位") == ["5"]
+    assert rules.stale_numbers("满意率低于90%的须整改") == ["9", "0", "%"]
+    assert rules.stale_numbers("前五名为优胜") == ["前五名"]
+    assert rules.stale_numbers("连续两年被评为末位的,从严处理。") == []
