@@ -38,7 +38,9 @@ class AccessCode(models.Model):
         REVOKED = "revoked", _("已作废")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="codes")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("评议活动"), on_delete=models.CASCADE, related_name="codes"
+    )
     code = models.CharField(_("评议码"), max_length=40, unique=True)
     representative = models.ForeignKey(
         Representative,
@@ -49,15 +51,27 @@ class AccessCode(models.Model):
         verbose_name=_("评议代表"),
     )
     group = models.ForeignKey(
-        RepresentativeGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        RepresentativeGroup,
+        verbose_name=_("代表类别"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
     issued_on = models.DateField(_("发放日期"), auto_now_add=True)
     used_on = models.DateField(_("使用日期"), null=True, blank=True)
     # Shown again when the same code is submitted twice; random, so it reveals nothing.
     receipt = models.CharField(_("回执号"), max_length=20, blank=True)
     replaces = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaced_by"
+        "self",
+        verbose_name=_("替换的评议码"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replaced_by",
     )
 
     class Meta:
@@ -80,12 +94,23 @@ class AccessCode(models.Model):
 class CodeAttempt(models.Model):
     """A failed code entry, kept so staff can see an attack (rate limiting itself is cached)."""
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    client = models.CharField(max_length=64)
+    class Reason(models.TextChoices):
+        # The wrong guesses recorded (ballots/online/views.py FAILURES).
+        MALFORMED = "malformed", _("格式不对")
+        UNKNOWN = "unknown", _("评议码不存在")
+        REVOKED = "revoked", _("已作废的评议码")
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    client = models.CharField(_("客户端地址"), max_length=64)
     campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Campaign,
+        verbose_name=_("评议活动"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
-    reason = models.CharField(max_length=20)
+    reason = models.CharField(_("原因"), max_length=20, choices=Reason.choices)
 
     class Meta:
         verbose_name = _("评议码错误记录")
@@ -112,7 +137,9 @@ class Ballot(models.Model):
         MANUAL = "manual", _("人工认定无效")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="ballots")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("评议活动"), on_delete=models.CASCADE, related_name="ballots"
+    )
     source = models.CharField(_("来源"), max_length=10, choices=Source.choices)
     serial = models.CharField(_("编号"), max_length=40, blank=True, db_index=True)
     channel = models.CharField(_("渠道"), max_length=100, blank=True)
@@ -136,16 +163,28 @@ class Ballot(models.Model):
     # votes). Kept so validity can be re-derived when a duplicate serial becomes unique again.
     is_blank = models.BooleanField(_("空白票"), default=False)
     batch = models.ForeignKey(
-        ImportBatch, null=True, blank=True, on_delete=models.CASCADE, related_name="ballots"
+        ImportBatch,
+        verbose_name=_("导入批次"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="ballots",
     )
     # Set only in named campaigns; the service refuses it for anonymous ones.
     # An anonymous online ballot: an HMAC of its code under the application's key
     # (ballots.online.codes.ballot_token). Unique, so a code makes one ballot; without the key
     # the database cannot tell which code made which ballot, and the code's row is not
     # written when it votes (README, threat model).
-    token = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    token = models.CharField(
+        _("匿名标识"), max_length=64, null=True, blank=True, unique=True, editable=False
+    )
     access_code = models.OneToOneField(
-        AccessCode, null=True, blank=True, on_delete=models.RESTRICT, related_name="ballot"
+        AccessCode,
+        verbose_name=_("评议码"),
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="ballot",
     )
     received_on = models.DateField(_("日期"), auto_now_add=True)
     # Every cell's answer, encoded by `ballots.answers.Storage` (one element per unit ×
@@ -182,10 +221,19 @@ class Comment(models.Model):
     """意见和建议 on one unit, or a general comment when `unit` is empty."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="comments")
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    ballot = models.ForeignKey(
+        Ballot, verbose_name=_("选票"), on_delete=models.CASCADE, related_name="comments"
+    )
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("评议活动"), on_delete=models.CASCADE, related_name="+"
+    )
     unit = models.ForeignKey(
-        CampaignUnit, null=True, blank=True, on_delete=models.RESTRICT, related_name="comments"
+        CampaignUnit,
+        verbose_name=_("参评单位"),
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="comments",
     )
     text = models.TextField(_("意见和建议"), max_length=2000)
 
@@ -211,7 +259,10 @@ class PrintedRange(models.Model):
     """Serials first..last (inclusive), printed zero-padded to `width` digits."""
 
     campaign = models.ForeignKey(
-        "campaigns.Campaign", on_delete=models.CASCADE, related_name="printed_ranges"
+        "campaigns.Campaign",
+        verbose_name=_("评议活动"),
+        on_delete=models.CASCADE,
+        related_name="printed_ranges",
     )
     first = models.PositiveIntegerField(_("起始编号"))
     last = models.PositiveIntegerField(_("结束编号"))
@@ -223,7 +274,12 @@ class PrintedRange(models.Model):
     count = models.PositiveIntegerField(_("份数"))
     note = models.CharField(_("备注"), max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
@@ -277,7 +333,10 @@ class KeyedEntry(models.Model):
     DONE = (Status.AGREED, Status.RESOLVED)
 
     campaign = models.ForeignKey(
-        "campaigns.Campaign", on_delete=models.CASCADE, related_name="keyed_entries"
+        "campaigns.Campaign",
+        verbose_name=_("评议活动"),
+        on_delete=models.CASCADE,
+        related_name="keyed_entries",
     )
     serial = models.CharField(_("编号"), max_length=40)
     copy_no = models.PositiveSmallIntegerField(_("同编号第几张"), default=1)
@@ -295,6 +354,7 @@ class KeyedEntry(models.Model):
     )
     ballot = models.ForeignKey(
         "ballots.Ballot",
+        verbose_name=_("选票"),
         null=True,
         blank=True,
         on_delete=models.RESTRICT,

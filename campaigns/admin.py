@@ -176,6 +176,8 @@ class CampaignForm(forms.ModelForm):
             "blank_means", "anonymous", "double_entry", "min_new_share", "min_cell_ballots",
             "rules_text",
             "scale_explanation", "instructions",
+            "notice_from", "notice_to", "objection_phone", "objection_address",
+            "objection_email", "issuer",
         )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -252,6 +254,8 @@ class CampaignAdmin(AuditedAdmin):
         (gettext_lazy("评议方式"), {"fields": ("anonymous", "double_entry", "min_new_share",
                                              "min_cell_ballots")}),
         (gettext_lazy("说明"), {"fields": ("rules_text", "scale_explanation", "instructions")}),
+        (gettext_lazy("结果公示"), {"fields": (("notice_from", "notice_to"), "objection_phone",
+                                             "objection_address", "objection_email", "issuer")}),
     )
     change_form_template = "admin/campaigns/campaign/change_form.html"
 

@@ -127,6 +127,16 @@ class Campaign(models.Model):
     scale_explanation = models.TextField(_("评价等次说明"), blank=True)
     instructions = models.TextField(_("填表说明"), blank=True)
     results_published_at = models.DateTimeField(_("公示时间"), null=True, blank=True)
+    # The 公示 as a government notice (scoring/publication.py): its period, where objections
+    # go, and who signs it (落款). Publishing refuses without the period, a channel and an issuer.
+    notice_from = models.DateField(_("公示开始日期"), null=True, blank=True)
+    notice_to = models.DateField(_("公示截止日期"), null=True, blank=True)
+    objection_phone = models.CharField(_("异议受理电话"), max_length=50, blank=True)
+    objection_address = models.CharField(_("异议受理地址"), max_length=200, blank=True)
+    objection_email = models.EmailField(_("异议受理邮箱"), blank=True)
+    issuer = models.CharField(
+        _("发布单位"), max_length=200, blank=True, help_text=_("公示和报告末尾的落款单位")
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -173,7 +183,9 @@ MAX_CELLS = 2047
 
 
 class RatingOption(models.Model):
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="options")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("评议活动"), on_delete=models.CASCADE, related_name="options"
+    )
     order = models.PositiveSmallIntegerField(_("顺序"), default=0)
     label = models.CharField(_("等次"), max_length=20)
     weight = models.DecimalField(
@@ -219,7 +231,9 @@ class RatingOption(models.Model):
 
 
 class Dimension(models.Model):
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="dimensions")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("评议活动"), on_delete=models.CASCADE, related_name="dimensions"
+    )
     order = models.PositiveSmallIntegerField(_("顺序"), default=0)
     name = models.CharField(_("评议内容"), max_length=50)
     description = models.TextField(_("说明"), blank=True)
@@ -237,7 +251,9 @@ class Dimension(models.Model):
 
 
 class Category(models.Model):
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="categories")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("评议活动"), on_delete=models.CASCADE, related_name="categories"
+    )
     order = models.PositiveSmallIntegerField(_("顺序"), default=0)
     name = models.CharField(_("类别"), max_length=100)
     winners = models.PositiveIntegerField(_("优胜名额"), default=0)
@@ -258,7 +274,9 @@ class Category(models.Model):
 class CampaignUnit(models.Model):
     """A registry unit taking part in one campaign, in one category."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="units")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("评议活动"), on_delete=models.CASCADE, related_name="units"
+    )
     unit = models.ForeignKey(
         Unit, verbose_name=_("登记单位"), on_delete=models.PROTECT, related_name="participations"
     )
@@ -290,7 +308,9 @@ class CampaignUnit(models.Model):
 
 
 class Phase(models.Model):
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="phases")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("评议活动"), on_delete=models.CASCADE, related_name="phases"
+    )
     order = models.PositiveSmallIntegerField(_("顺序"), default=0)
     name = models.CharField(_("阶段"), max_length=100)
     start = models.DateField(_("开始日期"), null=True, blank=True)
@@ -313,7 +333,9 @@ class Phase(models.Model):
 class RepresentativeGroup(models.Model):
     """代表类别: a quota group of representatives, optionally weighted in a `mean` tally."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="groups")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("评议活动"), on_delete=models.CASCADE, related_name="groups"
+    )
     order = models.PositiveSmallIntegerField(_("顺序"), default=0)
     name = models.CharField(_("代表类别"), max_length=100)
     target_share = models.DecimalField(
@@ -353,7 +375,9 @@ class RepresentativeGroup(models.Model):
 class GradeBand(models.Model):
     """等次 bands on the score, e.g. 90 优秀 / 80 良好 / 60 合格 / 0 不合格."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="grade_bands")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("评议活动"), on_delete=models.CASCADE, related_name="grade_bands"
+    )
     minimum = models.DecimalField(_("最低分"), max_digits=12, decimal_places=4)
     label = models.CharField(_("等次"), max_length=20)
 
@@ -373,7 +397,8 @@ class Representative(models.Model):
     """评议代表. In an anonymous campaign nothing links a ballot back to this row."""
 
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="representatives"
+        Campaign, verbose_name=_("评议活动"), on_delete=models.CASCADE,
+        related_name="representatives",
     )
     group = models.ForeignKey(
         RepresentativeGroup,
@@ -408,19 +433,23 @@ class ImportBatch(models.Model):
         BALLOTS = "ballots", _("选票")
         REPRESENTATIVES = "representatives", _("评议代表")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="batches")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("评议活动"), on_delete=models.CASCADE, related_name="batches"
+    )
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     filename = models.CharField(_("文件名"), max_length=255)
     sha256 = models.CharField(_("内容摘要"), max_length=64)
     rows = models.PositiveIntegerField(_("行数"), default=0)
     summary = models.JSONField(_("摘要"), default=dict, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("导入人"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
     )
     created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
     undone_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     undone_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("撤销人"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
     )
 
     class Meta:

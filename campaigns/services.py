@@ -144,6 +144,11 @@ def campaign_clone_for_next_year(
         rules_text=source.rules_text,
         scale_explanation=source.scale_explanation,
         instructions=source.instructions,
+        # Where objections go and who signs stay; the 公示期 is next year's to set.
+        objection_phone=source.objection_phone,
+        objection_address=source.objection_address,
+        objection_email=source.objection_email,
+        issuer=source.issuer,
     )
     option_map: dict[int, RatingOption] = {}
     for o in source.options.all():

@@ -30,7 +30,12 @@ class AuditLog(models.Model):
 
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户账号"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     # Kept as text so the entry still says who it was after the account is removed.
     username = models.CharField(_("用户"), max_length=150, blank=True)
@@ -86,25 +91,34 @@ class BackgroundJob(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(_("类型"), max_length=50)
     # A plain id like AuditLog's; the campaigns app deletes a campaign's jobs with it.
-    campaign_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    campaign_id = models.BigIntegerField(_("活动编号"), null=True, blank=True, db_index=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    done = models.PositiveIntegerField(default=0)
-    total = models.PositiveIntegerField(default=0)
-    message = models.TextField(blank=True)
-    result_file = models.FileField(storage=private_files, upload_to=job_file_name, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    done = models.PositiveIntegerField(_("已完成"), default=0)
+    total = models.PositiveIntegerField(_("总数"), default=0)
+    message = models.TextField(_("消息"), blank=True)
+    result_file = models.FileField(
+        _("结果文件"), storage=private_files, upload_to=job_file_name, blank=True
+    )
     # The human name (e.g. "<slug>-评议码条.pdf"), given to the browser at download.
-    result_name = models.CharField(max_length=200, blank=True)
+    result_name = models.CharField(_("文件名"), max_length=200, blank=True)
     # None: kept until its campaign closes (code slips) or the file is gone.
-    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    expires_at = models.DateTimeField(_("过期时间"), null=True, blank=True, db_index=True)
     file_removed = models.CharField(
-        max_length=10, choices=FileRemoved.choices, blank=True
+        _("文件删除原因"), max_length=10, choices=FileRemoved.choices, blank=True
     )
-    params = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("后台任务")
@@ -138,14 +152,19 @@ class StagedUpload(models.Model):
     # A plain id like AuditLog's: plumbing knows no domain model.
     campaign_id = models.BigIntegerField(_("活动编号"), null=True, blank=True, db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     filename = models.CharField(_("文件名"), max_length=255)
     size = models.PositiveBigIntegerField(_("大小(字节)"))
     sha256 = models.CharField(_("内容摘要"), max_length=64)
     # Only the file's name inside PINGYI_UPLOAD_ROOT: moving the folder (an environment
     # setting) must not strand the uploads staged before.
-    stored_name = models.CharField(max_length=100, unique=True)
+    stored_name = models.CharField(_("存储文件名"), max_length=100, unique=True)
     state = models.CharField(
         _("状态"), max_length=10, choices=State.choices, default=State.STAGED
     )
@@ -177,7 +196,7 @@ class LoginFailure(models.Model):
     username = models.CharField(_("用户名"), max_length=150)
     client = models.CharField(_("客户端地址"), max_length=64)
     # The id of the browser's login-device cookie, if it sent one (core/login.py).
-    device = models.CharField(max_length=32, blank=True)
+    device = models.CharField(_("登录设备"), max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("登录失败记录")

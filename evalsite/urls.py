@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path
+from django.utils.functional import lazy
+from django.views.generic.base import RedirectView
 
 from core.login import AdminLoginForm, login
 
@@ -8,6 +11,8 @@ admin.site.login_form = AdminLoginForm
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
+    # Browsers ask for /favicon.ico whatever the page links: send them to the SVG mark.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg"), permanent=True)),
     # Before Django's own auth URLs, so that this throttled view answers /accounts/login/.
     path("accounts/login/", login, name="login"),
     path("accounts/", include("django.contrib.auth.urls")),

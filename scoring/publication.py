@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,12 +18,26 @@ from scoring.models import Publication
 from scoring.tally import CampaignTally, tally_campaign, tally_fingerprint, tally_json
 
 
+def notice_data(campaign: Campaign) -> dict[str, str]:
+    """The notice around the rankings (公示期, 异议渠道, 落款), fixed with them: what the
+    office announced stays what the public page shows until it republishes."""
+    return {
+        "from": campaign.notice_from.isoformat() if campaign.notice_from else "",
+        "to": campaign.notice_to.isoformat() if campaign.notice_to else "",
+        "phone": campaign.objection_phone.strip(),
+        "address": campaign.objection_address.strip(),
+        "email": campaign.objection_email.strip(),
+        "issuer": campaign.issuer.strip(),
+    }
+
+
 def public_data(t: CampaignTally) -> dict[str, Any]:
-    """The rankings and flags, and nothing else: no vote counts, no ballot totals, no
-    comments, no breakdowns."""
+    """The rankings and flags, and the notice around them, and nothing else: no vote counts,
+    no ballot totals, no comments, no breakdowns."""
     return {
         "campaign": t.campaign.name,
         "year": t.campaign.year,
+        "notice": notice_data(t.campaign),
         "categories": [
             {
                 "name": c.category.name,
@@ -42,6 +57,19 @@ def public_data(t: CampaignTally) -> dict[str, Any]:
     }
 
 
+def public_notice(pub: Publication) -> dict[str, Any] | None:
+    """The notice of a publication for its page: dates as dates; `None` for a publication
+    made before notices were recorded, whose page then shows the rankings alone."""
+    data = pub.data.get("notice")
+    if not data:
+        return None
+    notice: dict[str, Any] = dict(data)
+    for key in ("from", "to"):
+        notice[key] = date.fromisoformat(data[key]) if data.get(key) else None
+    notice["date"] = timezone.localtime(pub.published_at).date()
+    return notice
+
+
 def live_publication(campaign: Campaign) -> Publication | None:
     return Publication.objects.filter(campaign=campaign, withdrawn_at__isnull=True).first()
 
@@ -52,6 +80,21 @@ def check_publish(campaign: Campaign) -> list[str]:
         problems.append(_("评议结束(状态为“已结束”)后才能公示结果"))
     if live_publication(campaign) is not None:
         problems.append(_("结果已在公示中"))
+    # Refused, not warned: a 公示 is there so that objections can be raised, within a stated
+    # period, somewhere, to someone. Without these it is no notice, and once published its
+    # fixed copy could only be corrected by withdrawing it.
+    if not (campaign.notice_from and campaign.notice_to):
+        problems.append(_("请先在评议活动中填写公示期(开始和截止日期)"))
+    elif campaign.notice_to < campaign.notice_from:
+        problems.append(_("公示截止日期不能早于开始日期"))
+    if not (
+        campaign.objection_phone.strip()
+        or campaign.objection_address.strip()
+        or campaign.objection_email.strip()
+    ):
+        problems.append(_("请先在评议活动中填写至少一种异议受理方式(电话、地址或邮箱)"))
+    if not campaign.issuer.strip():
+        problems.append(_("请先在评议活动中填写发布单位(落款)"))
     return problems
 
 

@@ -31,6 +31,10 @@ def inline_post(campaign, **changes):
         "double_entry": "on", "rules_text": campaign.rules_text,
         "scale_explanation": "", "instructions": "", "min_new_share": "",
         "min_cell_ballots": campaign.min_cell_ballots,
+        "notice_from": campaign.notice_from or "", "notice_to": campaign.notice_to or "",
+        "objection_phone": campaign.objection_phone,
+        "objection_address": campaign.objection_address,
+        "objection_email": campaign.objection_email, "issuer": campaign.issuer,
     }
     prefixes = {
         "options": list(campaign.options.all()),

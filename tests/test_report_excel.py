@@ -157,3 +157,35 @@ def test_paper_reconciliation_sheet_adds_up(workbook):
     assert returned == data["ballots"]["total"]  # every golden ballot is imported paper
     assert total[header.index("有效")] + total[header.index("无效")] == returned
     assert total[header.index("有效")] == data["ballots"]["valid"]
+
+
+def test_every_sheet_prints_landscape_fit_to_width_with_its_header_on_every_page(workbook):
+    for ws in workbook.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0, ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        h = int(ws.freeze_panes[1:]) - 1  # the header row: the last one above the frozen panes
+        assert ws.print_title_rows == f"${h}:${h}", ws.title
+        assert ws.cell(h, 1).font.bold, ws.title
+
+
+def test_grade_column_only_when_the_campaign_has_grade_bands(workbook, results_campaign, tmp_path):  # noqa: F811
+    from campaigns.models import GradeBand
+
+    data = tally_data("golden")
+    ws = workbook[data["categories"][0]["name"]]
+    header = [c.value for c in ws[header_row(ws)]]
+    assert "等次" not in header and header[-1] == "认定"
+    assert ws.max_column == len(header) or all(
+        c.value is None for r in ws.iter_rows() for c in r[len(header) :]
+    )
+
+    GradeBand.objects.create(campaign=results_campaign, minimum=0, label="合格")
+    out = tmp_path / "g.xlsx"
+    call_command("report", "golden", "--format", "xlsx", "-o", str(out), stdout=io.StringIO())
+    ws = openpyxl.load_workbook(out)[data["categories"][0]["name"]]
+    h = header_row(ws)
+    header = [c.value for c in ws[h]]
+    assert header[-2:] == ["认定", "等次"]
+    grades = [r[len(header) - 1].value for r in ws.iter_rows(min_row=h + 1) if r[1].value]
+    assert "合格" in grades

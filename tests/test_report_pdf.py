@@ -110,3 +110,36 @@ def test_unknown_unit_for_feedback_is_named(results_campaign, tmp_path):  # noqa
             "-o",
             str(tmp_path / "f.pdf"),
         )
+
+
+def test_report_ends_with_the_signoff_before_its_annex(results_campaign, tmp_path):  # noqa: F811
+    """落款 (issuer, date) after the last ranking table; the comments, an annex, follow it as
+    in an official document. Without them the sign-off is on the last page."""
+    from django.utils import timezone
+
+    from campaigns.models import Campaign
+
+    issuer = "示例市民主评议工作领导小组办公室"
+    Campaign.objects.filter(pk=results_campaign.pk).update(issuer=issuer)
+    today = timezone.localdate()
+    signoff = f"{today.year}年{today.month}月{today.day}日"
+    last_unit = tally_data("golden")["categories"][-1]["units"][-1]["unit"]
+
+    out = tmp_path / "r.pdf"
+    call_command("report", "golden", "--format", "pdf", "-o", str(out), stdout=io.StringIO())
+    text = pdf_text(out)
+    annex = text.index("附件:意见和建议")
+    assert text.rindex(last_unit, 0, annex) < text.index(issuer) < annex
+    assert text.index(issuer) < text.index(signoff, text.index(issuer)) < annex
+
+    out = tmp_path / "n.pdf"
+    call_command(
+        "report", "golden", "--format", "pdf", "--no-comments", "-o", str(out),
+        stdout=io.StringIO(),
+    )
+    info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    last = pdf_text(out, "-f", str(pages), "-l", str(pages))
+    lines = [line.strip() for line in last.splitlines() if line.strip()]
+    at = lines.index(issuer)
+    assert lines[at + 1] == signoff

@@ -19,6 +19,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from ballots.models import Comment
 from scoring import engine
@@ -104,6 +105,14 @@ def write_workbook(sheets: Iterable[Sheet], out: io.BufferedIOBase | Any) -> Non
             ws.column_dimensions[get_column_letter(i)].width = width
         # Frozen header: the panes must be set before the first row is written.
         ws.freeze_panes = f"A{len(sheet.preamble) + 2}"
+        # Printed: landscape, as wide as the paper (as many pages down as it takes), the header
+        # row again at the top of every page.
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = f"{len(sheet.preamble) + 1}:{len(sheet.preamble) + 1}"
         for line in sheet.preamble:
             cells = [_cell(ws, v) for v in line]
             if cells:
@@ -172,7 +181,10 @@ def summary_sheet(t: CampaignTally, entry_mode: str) -> Sheet:
 def category_sheet(t: CampaignTally, cat: engine.CategoryResult) -> Sheet:
     labels = _labels(t)
     header = [_("名次"), _("单位"), _("得分"), _("满意率"), *labels, _("未填"), _("废票")]
-    header += [_("认定"), _("等次")]
+    header += [_("认定")]
+    grades = bool(t.input.grade_bands)  # 等次 only where the campaign grades units
+    if grades:
+        header.append(_("等次"))
 
     def rows() -> Iterator[list[Any]]:
         for u in cat.units:
@@ -186,7 +198,7 @@ def category_sheet(t: CampaignTally, cat: engine.CategoryResult) -> Sheet:
                 u.blank,
                 u.spoiled,
                 "、".join(label for _f, label in ordered_flags(u.flags)),
-                u.grade or "",
+                *([u.grade or ""] if grades else []),
             ]
 
     ranked = sum(1 for u in cat.units if u.score is not None)
@@ -213,7 +225,7 @@ def category_sheet(t: CampaignTally, cat: engine.CategoryResult) -> Sheet:
         cat.category.name,
         header,
         rows(),
-        widths=[6, 26, 10, 10, *[9] * len(labels), 7, 7, 24, 8],
+        widths=[6, 26, 10, 10, *[9] * len(labels), 7, 7, 24, *([8] if grades else [])],
         preamble=[
             [
                 _("%(c)s(优胜 %(w)d 名,末位 %(l)d 名)")
