@@ -117,7 +117,8 @@ def test_two_clerks_key_a_66_unit_ballot_by_keyboard_and_it_counts(
     page.keyboard.type(KEYS[50:])
     assert page.locator("#k-category").inner_text() == "金融部门类"
     page.keyboard.press("Enter")
-    page.wait_for_function("() => document.getElementById('k-message').textContent.includes('第一遍已保存')"
+    page.wait_for_function(
+        "() => document.getElementById('k-message').textContent.includes('第一遍已保存')"
     )
     shot(page, "keying-1280-saved")
     # Saved: the screen is clear and ready for the next ballot, with the focus on the serial.
@@ -133,7 +134,8 @@ def test_two_clerks_key_a_66_unit_ballot_by_keyboard_and_it_counts(
     second.keyboard.press("Enter")
     second.keyboard.type(KEYS)
     second.keyboard.press("Enter")
-    second.wait_for_function("() => document.getElementById('k-message').textContent.includes('已计入选票')"
+    second.wait_for_function(
+        "() => document.getElementById('k-message').textContent.includes('已计入选票')"
     )
     ballot = Ballot.objects.get()
     assert (ballot.serial, ballot.status, ballot.channel) == ("000123", "valid", "社会随机评")
@@ -151,7 +153,8 @@ def test_screens_at_phone_width_and_a_refused_serial(browser, live_server, camp6
     page.keyboard.press("Enter")
     page.keyboard.type(KEYS)
     page.keyboard.press("Enter")
-    page.wait_for_function("() => document.getElementById('k-message').textContent.includes('不在已印制')"
+    page.wait_for_function(
+        "() => document.getElementById('k-message').textContent.includes('不在已印制')"
     )
     # Refused: the keys stay, the serial is selected for correction.
     assert page.locator("tr.k-row.k-done").count() == 66
@@ -161,7 +164,8 @@ def test_screens_at_phone_width_and_a_refused_serial(browser, live_server, camp6
     page.keyboard.type("42")
     page.keyboard.press("Enter")
     page.keyboard.press("Enter")
-    page.wait_for_function("() => document.getElementById('k-message').textContent.includes('第一遍已保存')"
+    page.wait_for_function(
+        "() => document.getElementById('k-message').textContent.includes('第一遍已保存')"
     )
     assert KeyedEntry.objects.get().serial == "000042"
 
@@ -193,3 +197,58 @@ def test_supervisor_pages_fit_a_phone(browser, live_server, camp66, office, cler
     page = logged_in(browser, live_server, office)
     page.goto(live_server.url + pages["dispute"])
     assert page.locator("tr.table-warning").count() == 2
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (360, 800)])
+def test_a_typed_serial_is_checked_and_a_copy_needs_a_tick(
+    browser, live_server, camp66, clerk, clerk2, width, height
+):
+    from ballots.paper.keying import entry_key
+
+    keys = KEYS.replace(" ", "0")
+    entry_key(campaign=camp66, clerk=clerk, serial="7", keys=keys)
+    entry_key(campaign=camp66, clerk=clerk2, serial="7", keys=keys)
+    page = logged_in(browser, live_server, clerk, width=width, height=height)
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(live_server.url + reverse("paper_entry", args=[camp66.slug]))
+    # Out of range: said as soon as the serial is left, before any key is pressed.
+    page.keyboard.type("999999")
+    page.keyboard.press("Enter")
+    check = page.locator("#k-serial-check")
+    check.wait_for(state="visible")
+    assert "不在已印制的编号段内" in check.inner_text()
+    assert page.locator("#k-confirm").is_hidden()
+    # Already counted: the warning and the confirmation box appear.
+    page.keyboard.press("Escape")
+    page.keyboard.type("7")
+    assert check.is_hidden()  # a changed serial drops the old answer
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => document.getElementById('k-serial-check').textContent.includes('已有一张计入的选票')"
+    )
+    assert page.locator("#k-confirm").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    shot(page, f"keying-{width}-counted-serial", full_page=True)
+    # Keyed without the tick: refused, the keys stay, the focus goes to the box.
+    page.keyboard.type(keys)
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => document.getElementById('k-message').textContent.includes('两张都将作无效')"
+    )
+    assert page.evaluate("document.activeElement.id") == "id_confirm_copy"
+    assert page.locator("tr.k-row.k-done").count() == 66
+    assert KeyedEntry.objects.count() == 2
+    # Space ticks it, Enter saves: a first pass of the copy, the genuine ballot untouched.
+    page.keyboard.press("Space")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => document.getElementById('k-message').textContent.includes('第一遍已保存')"
+    )
+    assert "已有选票" in page.locator("#k-message").inner_text()
+    assert page.locator("#k-confirm").is_hidden() and check.is_hidden()
+    copy = KeyedEntry.objects.get(copy_no=2)
+    assert (copy.serial, copy.pass_no) == ("000007", 1)
+    assert Ballot.objects.get().status == "valid"
+    # Nothing refused by the Content-Security-Policy (the 409 above is the expected refusal).
+    assert [e for e in errors if "Content Security Policy" in e or "Refused" in e] == []

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from ballots.models import Ballot, KeyedEntry
 from ballots.paper.cells import PaperError
 from ballots.paper.disputes import close_blockers, dispute_resolve, entry_discard
-from ballots.paper.keying import entry_key
+from ballots.paper.keying import entry_key, serial_check
 from ballots.paper.ranges import range_create
 from campaigns.models import Campaign
 from campaigns.services import campaign_set_status
@@ -106,10 +106,10 @@ def test_a_serial_keyed_again_is_a_photocopy_and_both_become_duplicates(camp, cl
     entry_key(campaign=camp, clerk=clerk, serial="9", keys="111")
     first = entry_key(campaign=camp, clerk=clerk2, serial="9", keys="111").ballot
     assert first.status == "valid"
-    again = entry_key(campaign=camp, clerk=clerk2, serial="9", keys="222")
+    again = entry_key(campaign=camp, clerk=clerk2, serial="9", keys="222", confirm_copy=True)
     assert again.entry.copy_no == 2 and again.entry.pass_no == 1
     assert any("已有选票" in w for w in again.warnings)
-    second = entry_key(campaign=camp, clerk=clerk, serial="9", keys="222")
+    second = entry_key(campaign=camp, clerk=clerk, serial="9", keys="222", confirm_copy=True)
     assert second.ballot is not None and any("编号重复" in w for w in second.warnings)
     assert sorted(Ballot.objects.values_list("invalid_reason", flat=True)) == [
         "duplicate_serial",
@@ -121,7 +121,7 @@ def test_single_entry_duplicate_warns_at_once(camp, clerk):
     camp.double_entry = False
     camp.save()
     entry_key(campaign=camp, clerk=clerk, serial="3", keys="111")
-    r = entry_key(campaign=camp, clerk=clerk, serial="3", keys="111")
+    r = entry_key(campaign=camp, clerk=clerk, serial="3", keys="111", confirm_copy=True)
     assert r.ballot.invalid_reason == "duplicate_serial"
     assert len(r.warnings) == 1 and "编号重复" in r.warnings[0]
 
@@ -221,3 +221,87 @@ def test_ranges_cannot_overlap(camp, office):
     r = range_create(campaign=camp, first=101, last=200, district="开发区片", user=office)
     assert r.count == 100 and r.label() == "000101–000200"
     assert AuditLog.objects.filter(action="paper_range_create").count() == 2
+
+
+# --- Issue 16: a counted serial is keyed again only when confirmed; the typed serial is checked
+
+
+def _count(camp, a, b, serial, keys):
+    entry_key(campaign=camp, clerk=a, serial=serial, keys=keys)
+    return entry_key(campaign=camp, clerk=b, serial=serial, keys=keys).ballot
+
+
+def test_a_counted_serial_is_refused_without_the_copy_confirmation(camp, clerk, clerk2):
+    genuine = _count(camp, clerk, clerk2, "9", "111")
+    with pytest.raises(PaperError) as exc:
+        entry_key(campaign=camp, clerk=clerk, serial="9", keys="222")
+    assert exc.value.code == "counted" and exc.value.field == "serial"
+    assert "编号 000009 已有一张计入的选票" in str(exc.value)
+    assert "两张都将作无效" in str(exc.value)
+    # Nothing saved: the genuine ballot stays valid.
+    assert KeyedEntry.objects.count() == 2 and Ballot.objects.count() == 1
+    genuine.refresh_from_db()
+    assert genuine.status == "valid"
+    assert not AuditLog.objects.filter(action="paper_copy_confirmed").exists()
+
+
+def test_both_passes_of_a_copy_must_confirm_and_are_audited(camp, clerk, clerk2):
+    _count(camp, clerk, clerk2, "9", "111")
+    first = entry_key(campaign=camp, clerk=clerk, serial="9", keys="222", confirm_copy=True)
+    assert (first.entry.copy_no, first.entry.pass_no) == (2, 1)
+    # The second clerk may hold the genuine paper by mistake: they confirm too.
+    with pytest.raises(PaperError) as exc:
+        entry_key(campaign=camp, clerk=clerk2, serial="9", keys="222")
+    assert exc.value.code == "counted"
+    second = entry_key(campaign=camp, clerk=clerk2, serial="9", keys="222", confirm_copy=True)
+    assert second.ballot is not None
+    assert set(Ballot.objects.values_list("invalid_reason", flat=True)) == {"duplicate_serial"}
+    logs = AuditLog.objects.filter(action="paper_copy_confirmed").order_by("id")
+    assert [(log.username, log.after["pass_no"], log.after["copy_no"]) for log in logs] == [
+        ("clerk", 1, 2),
+        ("clerk2", 2, 2),
+    ]
+    assert logs[0].after["serial"] == "000009"
+
+
+def test_single_entry_copy_needs_the_confirmation_too(camp, clerk):
+    camp.double_entry = False
+    camp.save()
+    entry_key(campaign=camp, clerk=clerk, serial="3", keys="111")
+    with pytest.raises(PaperError, match="已有一张计入的选票"):
+        entry_key(campaign=camp, clerk=clerk, serial="3", keys="111")
+    assert Ballot.objects.get().status == "valid"
+    r = entry_key(campaign=camp, clerk=clerk, serial="3", keys="111", confirm_copy=True)
+    assert r.ballot.invalid_reason == "duplicate_serial"
+
+
+def _issues(camp, user, serial):
+    check = serial_check(campaign=camp, clerk=user, serial=serial)
+    return check.serial, [(i.code, i.choices) for i in check.issues], check
+
+
+def test_serial_check_says_what_keying_would_meet(camp, clerk, clerk2, office):
+    assert _issues(camp, clerk, "12")[:2] == ("000012", [])
+    # Out of every printed range: only a supervisor is offered to allow it.
+    serial, issues, check = _issues(camp, clerk, "101")
+    assert (serial, issues) == ("000101", [("out_of_range", [])])
+    assert "不在已印制的编号段内" in check.issues[0].message
+    assert _issues(camp, office, "101")[1] == [("out_of_range", ["allow_out_of_range"])]
+    # Keyed once by this clerk; another clerk learns nothing of it (blind entry).
+    entry_key(campaign=camp, clerk=clerk, serial="5", keys="123")
+    assert _issues(camp, clerk, "5")[1] == [("same_clerk", [])]
+    assert _issues(camp, clerk2, "5")[1] == []
+    # In dispute.
+    entry_key(campaign=camp, clerk=clerk2, serial="5", keys="321")
+    serial, issues, check = _issues(camp, office, "000005")
+    assert issues == [("disputed", [])] and "等待主管裁决" in check.issues[0].message
+    # Already counted: the choice is to confirm a copy.
+    _count(camp, clerk, clerk2, "6", "111")
+    serial, issues, check = _issues(camp, clerk, "6")
+    assert issues == [("counted", ["confirm_copy"])]
+    assert check.issues[0].message == (
+        "编号 000006 已有一张计入的选票。如确为另一张同编号的问卷(复印件),继续录入后两张都将作无效。"
+    )
+    # An empty serial is one issue of its own; nothing is saved by a check.
+    assert _issues(camp, clerk, " ")[1] == [("serial", [])]
+    assert KeyedEntry.objects.count() == 4

@@ -97,7 +97,7 @@ def test_duplicate_serial_is_a_warning_in_the_answer(client, clerk, camp):
     camp.save()
     client.force_login(clerk)
     key(client, camp, "7", "111")
-    data = key(client, camp, "7", "222").json()
+    data = key(client, camp, "7", "222", confirm_copy="on").json()
     assert data["ok"] and any("编号重复" in w for w in data["warnings"])
     assert set(Ballot.objects.values_list("invalid_reason", flat=True)) == {"duplicate_serial"}
 
@@ -222,3 +222,71 @@ def test_staff_invalidate_a_paper_ballot_with_a_reason(client, office, clerk, ca
     assert ballot.status == "valid"
     client.force_login(clerk)
     assert client.post(url, {"reason": "x"}).status_code == 403
+
+
+# --- Issue 16: the typed serial is checked at once; a counted serial needs a confirmation
+
+
+def check(client, camp, serial):
+    return client.get(reverse("paper_serial_check", args=[camp.slug]), {"serial": serial})
+
+
+def test_serial_check_endpoint_answers_each_case(client, clerk, clerk2, office, camp):
+    client.force_login(clerk)
+    assert check(client, camp, "12").json() == {"ok": True, "serial": "000012", "issues": []}
+    data = check(client, camp, "9999").json()
+    assert not data["ok"] and data["issues"][0]["code"] == "out_of_range"
+    assert "不在已印制的编号段内" in data["issues"][0]["message"]
+    assert data["issues"][0]["choices"] == []  # a clerk is not offered the override
+    sup = Client()
+    sup.force_login(office)
+    assert check(sup, camp, "9999").json()["issues"][0]["choices"] == ["allow_out_of_range"]
+    key(client, camp, "5", "123")
+    assert [i["code"] for i in check(client, camp, "5").json()["issues"]] == ["same_clerk"]
+    other = Client()
+    other.force_login(clerk2)
+    key(other, camp, "5", "321")
+    assert [i["code"] for i in check(client, camp, "5").json()["issues"]] == ["disputed"]
+    key(client, camp, "6", "111")
+    key(other, camp, "6", "111")
+    issue = check(client, camp, "6").json()["issues"][0]
+    assert issue["code"] == "counted" and issue["choices"] == ["confirm_copy"]
+    assert issue["message"].startswith("编号 000006 已有一张计入的选票")
+    assert check(client, camp, "").status_code == 400
+
+
+def test_serial_check_needs_the_keying_permission(client, leader, camp):
+    client.force_login(leader)
+    assert check(client, camp, "12").status_code == 403
+    anonymous = Client()
+    assert check(anonymous, camp, "12").status_code == 302
+
+
+def test_a_counted_serial_is_refused_until_confirmed(client, clerk, camp):
+    camp.double_entry = False
+    camp.save()
+    client.force_login(clerk)
+    key(client, camp, "7", "111")
+    r = key(client, camp, "7", "222")
+    assert r.status_code == 409 and r.json()["code"] == "counted"
+    assert "两张都将作无效" in r.json()["error"] and r.json()["field"] == "serial"
+    assert Ballot.objects.get().status == "valid"
+    data = key(client, camp, "7", "222", confirm_copy="on").json()
+    assert data["ok"] and any("编号重复" in w for w in data["warnings"])
+    assert AuditLog.objects.get(action="paper_copy_confirmed").after["serial"] == "000007"
+
+
+def test_plain_form_asks_for_the_copy_confirmation(client, clerk, camp):
+    camp.double_entry = False
+    camp.save()
+    client.force_login(clerk)
+    url = reverse("paper_entry", args=[camp.slug])
+    page = client.get(url).content.decode()
+    assert 'id="k-confirm" hidden' in page
+    client.post(url, {"serial": "7", "keys": "111"})
+    page = client.post(url, {"serial": "7", "keys": "111"}).content.decode()
+    assert "已有一张计入的选票" in page
+    assert 'id="k-confirm">' in page and 'name="confirm_copy"' in page
+    assert Ballot.objects.count() == 1
+    r = client.post(url, {"serial": "7", "keys": "111", "confirm_copy": "on"})
+    assert r.status_code == 302 and Ballot.objects.count() == 2

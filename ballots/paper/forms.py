@@ -33,6 +33,13 @@ class KeyForm(forms.Form):
     allow_out_of_range = forms.BooleanField(
         label=gettext_lazy("主管允许:编号不在已印制的编号段内"), required=False
     )
+    confirm_copy = forms.BooleanField(
+        label=gettext_lazy("确认:这是同编号的另一张问卷(复印件),两张都将作无效"), required=False
+    )
+
+
+class SerialCheckForm(forms.Form):
+    serial = forms.CharField(label=gettext_lazy("选票编号"), max_length=40)
 
 
 class RangeForm(forms.Form):

@@ -7,8 +7,11 @@ The rules (issue 5, spec section 2):
   readings become a ballot, different ones a dispute that a supervisor resolves; only agreeing
   or resolved entries become ballots. With single entry the first reading is the ballot;
 - a serial outside every printed range is refused unless a supervisor keys it and says so;
-- a serial that already has a ballot is keyed as another paper (a photocopy); once it becomes a
-  ballot, every ballot of that serial is duplicate_serial (ballots.validity does that);
+- a serial that already has a ballot is keyed as another paper (a photocopy) only when the
+  clerk confirms it (`confirm_copy`, audited); once it becomes a ballot, every ballot of that
+  serial is duplicate_serial (ballots.validity does that). Without the confirmation nothing is
+  saved, so a slip of the serial never silently voids a genuine ballot;
+- `serial_check` says all this as soon as the serial is typed, before any key is pressed;
 - a campaign cannot close while any entry is keyed once or in dispute.
 
 Ballots are created only through `services.ballot_create`, so paper, online and imported
@@ -62,6 +65,8 @@ class KeyResult:
     ballot: Ballot | None
     message: str
     warnings: list[str] = field(default_factory=list)
+    # Keyed as another paper of a serial that already has a ballot, as the clerk confirmed.
+    copy_confirmed: bool = False
 
     @property
     def status(self) -> str:
@@ -100,6 +105,88 @@ def _ballot_warnings(ballot: Ballot) -> list[str]:
     return []
 
 
+def _counted(campaign: Campaign, serial: str) -> bool:
+    """Whether a paper ballot of this serial already exists (is counted)."""
+    return Ballot.objects.filter(
+        campaign=campaign, source=Ballot.Source.PAPER, serial=serial
+    ).exists()
+
+
+def counted_message(serial: str) -> str:
+    return _(
+        "编号 %(s)s 已有一张计入的选票。如确为另一张同编号的问卷(复印件),继续录入后两张都将作无效。"
+    ) % {"s": serial}
+
+
+@dataclass
+class SerialIssue:
+    code: str
+    message: str
+    # What the user may do about it: "allow_out_of_range" (supervisors only), "confirm_copy".
+    choices: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SerialCheck:
+    serial: str
+    issues: list[SerialIssue]
+
+    @property
+    def ok(self) -> bool:
+        return not self.issues
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "serial": self.serial,
+            "issues": [
+                {"code": i.code, "message": i.message, "choices": i.choices} for i in self.issues
+            ],
+        }
+
+
+def serial_check(*, campaign: Campaign, clerk: Any, serial: str) -> SerialCheck:
+    """What keying this serial would meet, said as soon as it is typed (reads only).
+
+    Issues, in order: outside every printed range; in dispute; keyed once by this clerk;
+    already counted. Blind entry: nothing of another clerk's reading is told."""
+    issues: list[SerialIssue] = []
+    raw = (serial or "").strip()
+    try:
+        resolve_serial(campaign, raw)
+    except PaperError as exc:
+        if exc.code != "out_of_range":
+            return SerialCheck(raw, [SerialIssue(exc.code, str(exc))])
+        choices = ["allow_out_of_range"] if clerk.has_perm(RESOLVE_PERM) else []
+        issues.append(SerialIssue("out_of_range", str(exc), choices))
+    stored, _rng = resolve_serial(campaign, raw, allow_out_of_range=True)
+    open_entries = list(
+        KeyedEntry.objects.filter(campaign=campaign, serial=stored, status__in=KeyedEntry.OPEN)
+    )
+    mine = [e for e in open_entries if e.clerk_id == clerk.pk]
+    if any(e.status == KeyedEntry.Status.DISPUTED for e in open_entries):
+        issues.append(
+            SerialIssue(
+                "disputed",
+                _("编号 %(s)s 的两遍录入有分歧,正等待主管裁决;裁决前不能再录入此编号")
+                % {"s": stored},
+            )
+        )
+    elif mine and len(mine) == len(open_entries):
+        issues.append(
+            SerialIssue(
+                "same_clerk",
+                _(
+                    "编号 %(s)s 的第一遍是您录入的,第二遍须由另一位录入员录入。如是同编号的另一张选票(复印件),请交另一位录入员。"
+                )
+                % {"s": stored},
+            )
+        )
+    elif _counted(campaign, stored):
+        issues.append(SerialIssue("counted", counted_message(stored), ["confirm_copy"]))
+    return SerialCheck(stored, issues)
+
+
 def entry_key(
     *,
     campaign: Campaign,
@@ -108,6 +195,7 @@ def entry_key(
     keys: str | Sequence[int],
     comments: str = "",
     allow_out_of_range: bool = False,
+    confirm_copy: bool = False,
 ) -> KeyResult:
     """Save one clerk's keying of one paper ballot; create the ballot when it is verified.
 
@@ -137,6 +225,7 @@ def entry_key(
                     codes=codes,
                     comments=comments,
                     layout=layout,
+                    confirm_copy=confirm_copy,
                 )
                 if rng is None:
                     audit(
@@ -146,6 +235,19 @@ def entry_key(
                         campaign=campaign,
                         after={"serial": serial},
                         reason=_("主管允许录入范围外编号"),
+                    )
+                if result.copy_confirmed:
+                    audit(
+                        user=clerk,
+                        action="paper_copy_confirmed",
+                        obj=result.entry,
+                        campaign=campaign,
+                        after={
+                            "serial": serial,
+                            "copy_no": result.entry.copy_no,
+                            "pass_no": result.entry.pass_no,
+                        },
+                        reason=_("录入员确认为同编号的另一张问卷(复印件)"),
                     )
                 return result
         except IntegrityError:
@@ -164,6 +266,7 @@ def _key_once(
     codes: list[int],
     comments: str,
     layout: Layout,
+    confirm_copy: bool = False,
 ) -> KeyResult:
     same = KeyedEntry.objects.filter(campaign=campaign, serial=serial)
     # Lock the open entries of this serial: two second passes cannot both complete one paper.
@@ -177,8 +280,14 @@ def _key_once(
             field="serial",
         )
     first = next((e for e in open_entries if e.clerk_id != clerk.pk), None)
+    had_ballot = _counted(campaign, serial)
+    if had_ballot and not (first is None and open_entries):
+        # Another paper of a counted serial: both passes must say it is meant (the second
+        # clerk may hold the genuine paper by mistake).
+        if not confirm_copy:
+            raise PaperError(counted_message(serial), code="counted", field="serial")
     if first is not None:
-        return _second_pass(
+        result = _second_pass(
             first=first,
             campaign=campaign,
             clerk=clerk,
@@ -188,6 +297,8 @@ def _key_once(
             comments=comments,
             layout=layout,
         )
+        result.copy_confirmed = had_ballot
+        return result
     if open_entries:
         raise PaperError(
             _(
@@ -198,9 +309,6 @@ def _key_once(
             field="serial",
         )
     warnings: list[str] = []
-    had_ballot = Ballot.objects.filter(
-        campaign=campaign, source=Ballot.Source.PAPER, serial=serial
-    ).exists()
     if had_ballot and campaign.double_entry:
         # Said now, at the first pass: the ballot (and the duplicate) only exists after the
         # second. In single entry the ballot's own warning below says it.
@@ -225,7 +333,11 @@ def _key_once(
     if campaign.double_entry:
         entry.save()
         return KeyResult(
-            entry, None, _("编号 %(s)s 第一遍已保存,等待另一位录入员核对") % {"s": serial}, warnings
+            entry,
+            None,
+            _("编号 %(s)s 第一遍已保存,等待另一位录入员核对") % {"s": serial},
+            warnings,
+            copy_confirmed=had_ballot,
         )
     ballot = _make_ballot(
         campaign=campaign,
@@ -238,7 +350,13 @@ def _key_once(
     entry.status, entry.ballot = KeyedEntry.Status.AGREED, ballot
     entry.save()
     warnings += _ballot_warnings(ballot)
-    return KeyResult(entry, ballot, _("编号 %(s)s 已保存(单人录入)") % {"s": serial}, warnings)
+    return KeyResult(
+        entry,
+        ballot,
+        _("编号 %(s)s 已保存(单人录入)") % {"s": serial},
+        warnings,
+        copy_confirmed=had_ballot,
+    )
 
 
 def _second_pass(

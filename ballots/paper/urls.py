@@ -4,6 +4,7 @@ from ballots.paper import views as v
 
 urlpatterns = [
     path("c/<slug:slug>/paper/", v.paper_entry, name="paper_entry"),
+    path("c/<slug:slug>/paper/serial/", v.paper_serial_check, name="paper_serial_check"),
     path("c/<slug:slug>/paper/disputes/", v.paper_disputes, name="paper_disputes"),
     path("c/<slug:slug>/paper/disputes/<int:entry_id>/", v.paper_dispute, name="paper_dispute"),
     path(

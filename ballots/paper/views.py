@@ -26,10 +26,11 @@ from ballots.paper.forms import (
     RangeForm,
     ReasonForm,
     ResolveForm,
+    SerialCheckForm,
     SerialSearchForm,
     code_label,
 )
-from ballots.paper.keying import entry_key
+from ballots.paper.keying import entry_key, serial_check
 from ballots.paper.ranges import Ranges, range_create
 from ballots.paper.reconciliation import INVALID_REASONS
 from ballots.services import WRITABLE, BallotError, ballot_invalidate, ballot_restore
@@ -76,6 +77,7 @@ def paper_entry(request: HttpRequest, slug: str) -> HttpResponse:
                     keys=d["keys"],
                     comments=d["comments"],
                     allow_out_of_range=d["allow_out_of_range"],
+                    confirm_copy=d["confirm_copy"],
                 )
             except PaperError as exc:
                 error = exc
@@ -101,7 +103,7 @@ def paper_entry(request: HttpRequest, slug: str) -> HttpResponse:
                 field=field,
             )
         if _wants_json(request):
-            status = 409 if error.code in ("disputed", "same_clerk", "closed") else 400
+            status = 409 if error.code in ("disputed", "same_clerk", "closed", "counted") else 400
             if error.code == "forbidden":
                 status = 403
             return JsonResponse(
@@ -109,6 +111,9 @@ def paper_entry(request: HttpRequest, slug: str) -> HttpResponse:
                 status=status,
             )
         form.add_error(error.field if error.field in form.fields else None, str(error))
+        ask_copy = error.code == "counted"
+    else:
+        ask_copy = False
     options = options_of(campaign)
     return render(
         request,
@@ -120,6 +125,7 @@ def paper_entry(request: HttpRequest, slug: str) -> HttpResponse:
             "options": options,
             "writable": campaign.status in WRITABLE,
             "can_allow": request.user.has_perm(RESOLVE),
+            "ask_copy": ask_copy,
             "too_many_options": len(options) > MAX_OPTIONS,
             "labels": {
                 **{str(i): o.label for i, o in enumerate(options, start=1)},
@@ -128,6 +134,19 @@ def paper_entry(request: HttpRequest, slug: str) -> HttpResponse:
             },
         },
     )
+
+
+@perm_required(KEY)
+@require_GET
+def paper_serial_check(request: HttpRequest, slug: str) -> JsonResponse:
+    """What keying a serial would meet (out of range, in dispute, keyed once by this clerk,
+    already counted), asked by the keying screen as soon as the serial is typed."""
+    campaign = get_object_or_404(Campaign, slug=slug)
+    form = SerialCheckForm(request.GET)
+    if not form.is_valid():
+        return JsonResponse({"ok": False, "serial": "", "issues": []}, status=400)
+    check = serial_check(campaign=campaign, clerk=request.user, serial=form.cleaned_data["serial"])
+    return JsonResponse(check.as_json())
 
 
 # --- Supervisor: disputes and entries keyed once ---------------------------------------------
@@ -244,9 +263,7 @@ def paper_entry_discard(request: HttpRequest, slug: str, entry_id: int) -> HttpR
         messages.error(request, _("请填写作废的原因"))
     else:
         try:
-            n = entry_discard(
-                entry=entry, user=request.user, reason=form.cleaned_data["reason"]
-            )
+            n = entry_discard(entry=entry, user=request.user, reason=form.cleaned_data["reason"])
         except PaperError as exc:
             messages.error(request, str(exc))
         else:

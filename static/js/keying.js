@@ -5,6 +5,10 @@
  * Enter saves (fetch POST, the server answers JSON) and starts the next ballot. Until saved the
  * ballot lives in localStorage, so a reload loses nothing. Without this script the form still
  * posts: the "keys" field then takes the keystrokes as one line.
+ *
+ * The serial is checked as soon as it is typed (when the field is left): out of every printed
+ * range, in dispute, keyed once by this clerk, or already counted. A counted serial shows the
+ * confirmation box; the server refuses another paper of it unless the box is ticked.
  */
 (function () {
   "use strict";
@@ -25,6 +29,9 @@
   const unitEl = document.getElementById("k-unit");
   const msg = document.getElementById("k-message");
   const saveBtn = document.getElementById("k-save");
+  const checkEl = document.getElementById("k-serial-check");
+  const confirmBox = document.getElementById("k-confirm");
+  const confirmCopy = document.getElementById("id_confirm_copy");
   const labels = JSON.parse(document.getElementById("k-labels").textContent);
 
   // The script drives the keys: the one-line fallback field is not needed.
@@ -33,6 +40,59 @@
 
   let state = load() || fresh();
   let saving = false;
+  let lastChecked = "";
+  let checkSeq = 0;
+
+  function showConfirm(on) {
+    confirmBox.hidden = !on;
+    if (!on) confirmCopy.checked = false;
+  }
+
+  function clearCheck() {
+    checkEl.hidden = true;
+    checkEl.textContent = "";
+    lastChecked = "";
+  }
+
+  // Ask the server what keying this serial would meet; show it beside the serial.
+  async function checkSerial() {
+    const value = serial.value.trim();
+    if (!value || value === lastChecked) return;
+    lastChecked = value;
+    const seq = ++checkSeq;
+    let data = null;
+    try {
+      const r = await fetch(form.dataset.checkUrl + "?" + new URLSearchParams({ serial: value }), {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      data = await r.json();
+    } catch (err) {
+      lastChecked = "";
+      return; // the save will say it again
+    }
+    if (seq !== checkSeq || serial.value.trim() !== value) return; // typed on meanwhile
+    const issues = data.issues || [];
+    checkEl.textContent = "";
+    let copy = false;
+    issues.forEach(function (issue) {
+      const p = document.createElement("div");
+      p.className = "k-issue";
+      p.dataset.code = issue.code;
+      p.textContent = issue.message;
+      if ((issue.choices || []).indexOf("allow_out_of_range") >= 0 && allow) {
+        const c = document.createElement("div");
+        c.className = "fw-bold mt-1";
+        c.textContent = form.dataset.allowText;
+        p.appendChild(c);
+      }
+      if ((issue.choices || []).indexOf("confirm_copy") >= 0) copy = true;
+      checkEl.appendChild(p);
+    });
+    checkEl.className = "alert alert-warning small py-2 mb-2";
+    checkEl.hidden = issues.length === 0;
+    showConfirm(copy);
+  }
 
   function fresh() {
     return { serial: "", keys: new Array(n).fill(null), pos: 0, comments: "" };
@@ -167,7 +227,17 @@
     });
   });
 
-  serial.addEventListener("input", store);
+  serial.addEventListener("input", function () {
+    store();
+    if (serial.value.trim() !== lastChecked) {
+      clearCheck();
+      showConfirm(false);
+    }
+  });
+  serial.addEventListener("blur", checkSerial);
+  confirmCopy.addEventListener("keydown", function (e) {
+    if (e.key === "Enter") { e.preventDefault(); save(); }
+  });
   if (comments) comments.addEventListener("input", store);
   serial.addEventListener("keydown", function (e) {
     if (e.key === "Enter" || (e.key === "Tab" && !e.shiftKey)) {
@@ -234,6 +304,8 @@
       localStorage.removeItem(storageKey);
       state = fresh();
       if (allow) allow.checked = false;
+      showConfirm(false);
+      clearCheck();
       renderAll();
       pad.scrollTop = 0; // the next ballot starts at its first unit
       serial.focus();
@@ -241,7 +313,11 @@
       say("danger", data.error);
       if (data.code === "out_of_range" && allow) allow.closest(".form-check").hidden = false;
       renderCursor(false);
-      if (data.field === "serial" || data.field === "") {
+      if (data.code === "counted") {
+        // Another paper of a counted serial: only an explicit tick lets it through.
+        showConfirm(true);
+        confirmCopy.focus();
+      } else if (data.field === "serial" || data.field === "") {
         serial.scrollIntoView({ block: "center" });
         serial.focus();
         serial.select();
