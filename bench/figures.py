@@ -200,3 +200,6 @@ FIGURES |= EXTRA
 from bench.online import FIGURES as ONLINE  # noqa: E402
 
 FIGURES |= ONLINE
+from bench.slips import slips_1000  # noqa: E402
+
+FIGURES["slips_1000"] = slips_1000

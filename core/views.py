@@ -66,15 +66,28 @@ def job_status(request: HttpRequest, job_id: str) -> JsonResponse:
                 else None
             ),
             "file_removed": job.get_file_removed_display() if job.file_removed else None,
-            "redirect": job.params.get("redirect") if job.status == "done" else None,
+            "redirect": _redirect_when_done(job),
         }
     )
+
+
+def _redirect_when_done(job: BackgroundJob) -> str | None:
+    """Where the job page goes once the job is done: back to the page that started it, unless
+    the job made a file; then the page stays to offer it (or to say why it is gone), and
+    links back instead."""
+    if job.status != BackgroundJob.Status.DONE or job.result_file or job.file_removed:
+        return None
+    return job.params.get("redirect") or None
 
 
 @login_required
 @require_GET
 def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
-    return render(request, "core/job.html", {"job": _job_for(request, job_id)})
+    job = _job_for(request, job_id)
+    back = job.params.get("redirect")
+    if not (isinstance(back, str) and back.startswith("/") and not back.startswith("//")):
+        back = None  # only a path of this site: the page links to it
+    return render(request, "core/job.html", {"job": job, "back": back})
 
 
 @login_required

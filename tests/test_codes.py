@@ -265,3 +265,49 @@ def test_attempts_page_shows_failures_by_address(client, camp, office, settings)
     client.force_login(office)
     page = client.get(reverse("code_attempts", args=[camp.slug])).content.decode()
     assert "203.0.113.7" in page and "须等待" in page and "评议码不存在" in page
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+def test_slips_are_stamped_on_one_rendered_sheet(camp, office, tmp_path):
+    """Issue 16: WeasyPrint lays the sheet out once (a full page and the shorter last one);
+    every page of slips draws it and gets its own codes, names and QR codes stamped on."""
+    from pypdf import PdfReader
+
+    from ballots.online.slips import slip_codes, slips_pdf
+
+    codes_for_representatives(campaign=camp, user=office)
+    codes_unnamed(campaign=camp, count=20, group=None, user=office)  # 23: pages of 10, 10, 3
+    chosen = slip_codes(camp, "all")
+    data = slips_pdf(camp, chosen, "http://testserver")
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 3
+    sheets = [p["/Resources"]["/XObject"].raw_get("/Sheet").idnum for p in reader.pages]
+    assert sheets[0] == sheets[1] != sheets[2]
+    for number, page in enumerate(reader.pages):
+        text = page.extract_text()
+        mine = [c.code for c in chosen[number * 10 : number * 10 + 10]]
+        assert all(code in text for code in mine)
+        assert not any(c.code in text for c in chosen if c.code not in mine)
+    text = _pdf_text(data, tmp_path)
+    # Each name once, on its own slip only (not read from every slip of a shared page).
+    assert text.count("张三") == 1 and text.count("李四") == 1
+    assert text.count(camp.name) == 23
+
+
+def test_codes_page_lists_recent_slips_with_their_download(
+    client, camp, office, django_capture_on_commit_callbacks
+):
+    codes_unnamed(campaign=camp, count=2, group=None, user=office)
+    client.force_login(office)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("codes_slips", args=[camp.slug]), {"which": "unnamed"})
+    job = BackgroundJob.objects.get()
+    page = client.get(reverse("codes", args=[camp.slug])).content.decode()
+    assert reverse("job_download", args=[job.pk]) in page and "仅不记名" in page
+    # Once voting ends the file goes; the page says so instead of offering it.
+    from ballots.online.slips import code_files_remove
+
+    code_files_remove(camp.pk)
+    page = client.get(reverse("codes", args=[camp.slug])).content.decode()
+    assert reverse("job_download", args=[job.pk]) not in page
+    assert str(BackgroundJob.FileRemoved.CLOSED.label) in page

@@ -35,12 +35,14 @@ from ballots.online.forms import (
     GenerateForm,
     ReasonForm,
 )
-from ballots.online.slips import code_link, slip_codes
+from ballots.online.slips import SLIPS_HANDLER, code_link, slip_codes
+from campaigns.access import campaign_for
 from campaigns.models import Campaign
 from campaigns.representatives import composition
 from core.audit import audit
 from core.clients import client_address
 from core.jobs import job_start
+from core.models import BackgroundJob
 from core.permissions import perm_required
 
 
@@ -57,12 +59,34 @@ def _base(request: HttpRequest) -> str:
 # What the slips form offers (templates/ballots/codes/codes.html); anything else is refused,
 # never read as "all".
 SLIP_CHOICES = ("all", "named", "unnamed")
+RECENT_SLIP_JOBS = 5
+
+
+def _slip_jobs(request: HttpRequest, campaign: Campaign) -> list[dict[str, object]]:
+    """The campaign's latest slip jobs this user may open (core/views.py: their own, or all
+    for a superuser), with their download while the file is kept."""
+    jobs = BackgroundJob.objects.filter(campaign_id=campaign.pk, params__handler=SLIPS_HANDLER)
+    if not request.user.is_superuser:
+        jobs = jobs.filter(created_by_id=request.user.pk)
+    labels = {"all": _("全部未使用"), "named": _("仅记名"), "unnamed": _("仅不记名")}
+    return [
+        {
+            "job": job,
+            "which": labels.get(str(job.params.get("which")), ""),
+            "download": (
+                reverse("job_download", args=[job.pk])
+                if job.status == BackgroundJob.Status.DONE and job.result_file
+                else None
+            ),
+        }
+        for job in jobs.order_by("-created_at")[:RECENT_SLIP_JOBS]
+    ]
 
 
 @perm_required("campaigns.manage_codes")
 @require_http_methods(["GET"])
 def codes(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = campaign_for(request.user, slug)
     qs = _codes_qs(campaign)
     counts = dict(qs.values("status").annotate(n=Count("id")).values_list("status", "n"))
     # In an anonymous campaign a code that voted is still "active" in its row until voting
@@ -107,6 +131,7 @@ def codes(request: HttpRequest, slug: str) -> HttpResponse:
             "generate_form": GenerateForm(campaign=campaign, initial={"kind": "unnamed"}),
             "reason_form": ReasonForm(),
             "failures": CodeAttempt.objects.filter(campaign=campaign).count(),
+            "slip_jobs": _slip_jobs(request, campaign),
         },
     )
 
@@ -114,7 +139,7 @@ def codes(request: HttpRequest, slug: str) -> HttpResponse:
 @perm_required("campaigns.manage_codes")
 @require_POST
 def codes_generate(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = campaign_for(request.user, slug)
     form = GenerateForm(request.POST, campaign=campaign)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -147,7 +172,7 @@ def codes_generate(request: HttpRequest, slug: str) -> HttpResponse:
 def code_change(request: HttpRequest, slug: str, code_id: str, action: str) -> HttpResponse:
     if action not in ("revoke", "reissue"):
         raise Http404
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = campaign_for(request.user, slug)
     code = get_object_or_404(_codes_qs(campaign), pk=code_id)
     form = ReasonForm(request.POST)
     if not form.is_valid():
@@ -173,7 +198,7 @@ def code_change(request: HttpRequest, slug: str, code_id: str, action: str) -> H
 @require_http_methods(["GET"])
 def codes_download(request: HttpRequest, slug: str) -> HttpResponse:
     """The .xlsx list of codes with their ballot links, for mail-merge."""
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = campaign_for(request.user, slug)
     which = request.GET.get("status", AccessCode.Status.ACTIVE)
     qs = _codes_qs(campaign)
     if which in AccessCode.Status.values:
@@ -203,7 +228,7 @@ def codes_download(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def codes_slips(request: HttpRequest, slug: str) -> HttpResponse:
     """Printable slips as a PDF, made in the background (a few hundred pages take a while)."""
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = campaign_for(request.user, slug)
     which = request.POST.get("which", "all")
     if which not in SLIP_CHOICES:
         return HttpResponseBadRequest(_("打印范围无效。"))
@@ -213,7 +238,7 @@ def codes_slips(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("codes", slug=slug)
     job = job_start(
         kind=_("打印评议码条"),
-        handler="ballots.online.slips.run_slips_job",
+        handler=SLIPS_HANDLER,
         campaign=campaign,
         user=request.user,
         permission="campaigns.manage_codes",
@@ -242,7 +267,7 @@ def codes_slips(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET"])
 def code_attempts(request: HttpRequest, slug: str) -> HttpResponse:
     """Recent wrong codes by client address, so staff can tell a typo from an attack."""
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = campaign_for(request.user, slug)
     since = timezone.now() - dt.timedelta(hours=24)
     recent = CodeAttempt.objects.filter(Q(campaign=campaign) | Q(campaign__isnull=True))
     by_client = (
@@ -278,7 +303,7 @@ def representatives(request: HttpRequest, slug: str) -> HttpResponse:
     """The composition check of the campaign's representatives, for staff and leaders."""
     if not any(request.user.has_perm(p) for p in COMPOSITION_PERMS):
         raise PermissionDenied
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = campaign_for(request.user, slug)
     return render(
         request,
         "ballots/codes/composition.html",
