@@ -15,10 +15,23 @@ from django.http import Http404
 
 from campaigns.models import Campaign
 
+ALL_OFFICES = "campaigns.access_all_offices"
+
+
+def sees_all_offices(user: Any) -> bool:
+    """Superusers and province-level staff granted `access_all_offices` see every campaign,
+    including those made before offices existed (no office)."""
+    return bool(user.is_authenticated and user.is_active and user.has_perm(ALL_OFFICES))
+
 
 def visible_campaigns(user: Any) -> QuerySet[Campaign]:
-    """The campaigns `user` may see on staff pages."""
-    return Campaign.objects.all()
+    """The campaigns `user` may see on staff pages: their offices' campaigns, or all of them
+    when granted all offices. A campaign without an office matches no membership."""
+    if sees_all_offices(user):
+        return Campaign.objects.all()
+    if not user.is_authenticated:
+        return Campaign.objects.none()
+    return Campaign.objects.filter(office__in=user.offices.all())
 
 
 def campaign_for(user: Any, slug: str) -> Campaign:

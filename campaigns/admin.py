@@ -16,6 +16,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from campaigns.access import sees_all_offices, visible_campaigns
 from campaigns.forms import CloneCampaignForm, PresetCampaignForm, UnitImportForm
 from campaigns.models import (
     MAX_RATING_OPTIONS,
@@ -25,6 +26,7 @@ from campaigns.models import (
     Dimension,
     GradeBand,
     ImportBatch,
+    Office,
     Phase,
     RatingOption,
     RepresentativeGroup,
@@ -172,7 +174,8 @@ class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
         fields = (
-            "name", "slug", "year", "series", "previous", "status", "aggregation", "threshold",
+            "name", "slug", "office", "year", "series", "previous", "status", "aggregation",
+            "threshold",
             "blank_means", "anonymous", "double_entry", "min_new_share", "min_cell_ballots",
             "rules_text",
             "scale_explanation", "instructions",
@@ -249,7 +252,7 @@ class CampaignAdmin(AuditedAdmin):
         GradeBandInline,
     ]
     fieldsets = (
-        (None, {"fields": ("name", "slug", "year", "series", "previous", "status")}),
+        (None, {"fields": ("name", "slug", "office", "year", "series", "previous", "status")}),
         (gettext_lazy("计分规则"), {"fields": ("aggregation", "threshold", "blank_means")}),
         (gettext_lazy("评议方式"), {"fields": ("anonymous", "double_entry", "min_new_share",
                                              "min_cell_ballots")}),
@@ -258,6 +261,16 @@ class CampaignAdmin(AuditedAdmin):
                                              "objection_address", "objection_email", "issuer")}),
     )
     change_form_template = "admin/campaigns/campaign/change_form.html"
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        # Another office's campaigns are not listed, opened or changed (campaigns/access.py).
+        return super().get_queryset(request).filter(pk__in=visible_campaigns(request.user))
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "office":
+            kwargs["queryset"] = _offices_of(request.user)
+            kwargs["required"] = not sees_all_offices(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         """The status goes through its one service (checks, audit, closing's effects such as
@@ -297,8 +310,17 @@ class CampaignAdmin(AuditedAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = PresetCampaignForm(request.POST or None)
+        offices = _offices_of(request.user)
+        if sees_all_offices(request.user) or offices.count() > 1:
+            # A choice only when there is one to make; a single office is simply used.
+            form.fields["office"] = forms.ModelChoiceField(
+                queryset=offices, label=_("评议办公室"),
+                required=not sees_all_offices(request.user))
+        elif not offices.exists():
+            raise PermissionDenied(_("您不属于任何评议办公室,不能创建评议活动。"))
         if request.method == "POST" and form.is_valid():
-            campaign = campaign_create_from_preset(user=request.user, **form.cleaned_data)
+            data = {"office": offices.first(), **form.cleaned_data}
+            campaign = campaign_create_from_preset(user=request.user, **data)
             messages.success(request, _("已由预设创建评议活动。所有设置仍可修改。"))
             return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
         context = {**self.admin_site.each_context(request), "form": form,
@@ -307,7 +329,7 @@ class CampaignAdmin(AuditedAdmin):
 
     def clone_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         self._require_configure(request)
-        source = get_object_or_404(Campaign, pk=pk)
+        source = get_object_or_404(self.get_queryset(request), pk=pk)
         initial = {"year": source.year + 1, "slug": f"{source.slug}-{source.year + 1}",
                    "name": source.name.replace(str(source.year), str(source.year + 1))}
         form = CloneCampaignForm(request.POST or None, initial=initial)
@@ -323,7 +345,7 @@ class CampaignAdmin(AuditedAdmin):
         """Upload → preview (nothing saved) → confirm (all or nothing), through the staged
         uploads of core/uploads.py like every import."""
         self._require_configure(request)
-        campaign = get_object_or_404(Campaign, pk=pk)
+        campaign = get_object_or_404(self.get_queryset(request), pk=pk)
         template = "admin/campaigns/campaign/import_units.html"
         kind = ImportBatch.Kind.UNITS
         context: dict[str, Any] = {**self.admin_site.each_context(request), "original": campaign,
@@ -363,6 +385,34 @@ class CampaignAdmin(AuditedAdmin):
         return render(request, template, context)
 
 
+def _offices_of(user: Any) -> Any:
+    """The offices `user` may give a campaign: all of them when granted all offices."""
+    return Office.objects.all() if sees_all_offices(user) else Office.objects.filter(members=user)
+
+
+@admin.register(Office)
+class OfficeAdmin(AuditedAdmin):
+    """Offices and their members. Only superusers and staff granted all offices change them:
+    otherwise office staff (who may change every model of the app) could join another office."""
+
+    list_display = ("name", "level")
+    search_fields = ("name",)
+    filter_horizontal = ("members",)
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        qs = super().get_queryset(request)
+        return qs if sees_all_offices(request.user) else qs.filter(members=request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return sees_all_offices(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return sees_all_offices(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return sees_all_offices(request.user) and super().has_delete_permission(request, obj)
+
+
 def _import_errors(exc: SpreadsheetError | ValidationError) -> list[Any]:
     """A refused file's problems, one per line (cells named by sheet, row and column)."""
     if isinstance(exc, SpreadsheetError):
@@ -399,6 +449,14 @@ class CampaignUnitAdmin(AuditedAdmin):
     list_select_related = ("campaign", "category")
     autocomplete_fields = ("unit",)
     list_per_page = 100
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).filter(campaign__in=visible_campaigns(request.user))
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "campaign":
+            kwargs["queryset"] = visible_campaigns(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def delete_model(self, request: HttpRequest, obj: CampaignUnit) -> None:
         if obj.campaign.has_ballots():

@@ -48,6 +48,38 @@ def default_min_cell_ballots() -> int:
     return int(getattr(settings, "PINGYI_MIN_CELL_BALLOTS", 10))
 
 
+class Office(models.Model):
+    """An evaluation office (评议办公室) of a city, county or department. Staff belong to
+    offices and see only their offices' campaigns (campaigns/access.py), unless granted
+    `campaigns.access_all_offices`: one installation can serve a province's offices. (Not
+    named view_*: core/roles.py gives every "view_" permission to office staff and auditors.)"""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("省级")
+        CITY = "city", _("市级")
+        COUNTY = "county", _("县级")
+        DEPARTMENT = "department", _("部门")
+
+    name = models.CharField(_("名称"), max_length=200, unique=True)
+    level = models.CharField(_("级别"), max_length=12, choices=Level.choices, blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("成员"),
+        blank=True,
+        related_name="offices",
+        help_text=_("本办公室的工作人员、录入员、领导和审计人员"),
+    )
+
+    class Meta:
+        verbose_name = _("评议办公室")
+        verbose_name_plural = _("评议办公室")
+        ordering = ["name"]
+        permissions = [("access_all_offices", _("查看所有评议办公室的活动"))]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Campaign(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")
@@ -72,6 +104,16 @@ class Campaign(models.Model):
         related_name="next_campaigns",
     )
     preset = models.CharField(_("预设"), max_length=20, blank=True)
+    # Null only for campaigns made before offices existed: those are visible only to users
+    # granted all offices (campaigns/access.py).
+    office = models.ForeignKey(
+        Office,
+        verbose_name=_("评议办公室"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+    )
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )

@@ -39,8 +39,11 @@ from core.spreadsheets import (
 
 @transaction.atomic
 def campaign_create_from_preset(
-    *, preset: str, slug: str, name: str, year: int, user: Any = None
+    *, preset: str, slug: str, name: str, year: int, user: Any = None, office: Any = None
 ) -> Campaign:
+    """A campaign of `office` (an `Office`; None only for one visible to all-office staff
+    alone) configured from a preset; its previous campaign is the office's latest earlier one
+    of the same series."""
     try:
         spec = PRESETS[preset]
     except KeyError as exc:
@@ -50,7 +53,9 @@ def campaign_create_from_preset(
     if Campaign.objects.filter(slug=slug).exists():
         raise ValueError(_("标识 %(slug)s 已被使用") % {"slug": slug})
     previous = (
-        Campaign.objects.filter(series=spec.series, year__lt=year).order_by("-year", "-id").first()
+        Campaign.objects.filter(series=spec.series, year__lt=year, office=office)
+        .order_by("-year", "-id")
+        .first()
     )
     campaign = Campaign.objects.create(
         name=name,
@@ -58,6 +63,7 @@ def campaign_create_from_preset(
         year=year,
         series=spec.series,
         previous=previous,
+        office=office,
         preset=spec.key,
         aggregation=spec.aggregation,
         threshold=spec.threshold,
@@ -134,6 +140,7 @@ def campaign_clone_for_next_year(
         year=year,
         series=source.series,
         previous=source,
+        office=source.office,
         preset=source.preset,
         aggregation=source.aggregation,
         threshold=source.threshold,

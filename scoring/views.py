@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from ballots.models import Ballot, Comment
+from campaigns.access import campaign_for
 from campaigns.models import Campaign
 from core.jobs import job_start
 from core.permissions import perm_required
@@ -152,13 +153,14 @@ class UnpublishForm(forms.Form):
 
 
 def _campaign(slug: str) -> Campaign:
+    """Public pages only: staff pages go through `campaign_for` (their office's campaigns)."""
     return get_object_or_404(Campaign, slug=slug)
 
 
 @perm_required("campaigns.view_results")
 @require_GET
 def results(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = _campaign(slug)
+    campaign = campaign_for(request.user, slug)
     suppression = suppression_of(campaign)
     form = FilterForm(campaign, request.GET or None, suppression)
     filters = form.filters()
@@ -218,7 +220,7 @@ def _history(campaign: Campaign, registry_id: int | None) -> list[dict[str, obje
 @perm_required("campaigns.view_results")
 @require_GET
 def unit_results(request: HttpRequest, slug: str, unit_id: int) -> HttpResponse:
-    campaign = _campaign(slug)
+    campaign = campaign_for(request.user, slug)
     cu = get_object_or_404(campaign.units.select_related("category"), pk=unit_id)
     t = tally_campaign(campaign, breakdowns=True)
     u = t.unit(cu.pk)
@@ -278,7 +280,7 @@ def unit_results(request: HttpRequest, slug: str, unit_id: int) -> HttpResponse:
 def report_start(request: HttpRequest, slug: str) -> HttpResponse:
     """Reports are built in the background (a big campaign's PDF takes a while) and then
     downloaded from the job page by the user who asked for them."""
-    campaign = _campaign(slug)
+    campaign = campaign_for(request.user, slug)
     fmt = request.POST.get("format", "")
     if fmt not in FORMATS:
         messages.error(request, _("未知的报告格式"))
@@ -297,7 +299,7 @@ def report_start(request: HttpRequest, slug: str) -> HttpResponse:
 @perm_required("campaigns.publish_results")
 @require_POST
 def publish(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = _campaign(slug)
+    campaign = campaign_for(request.user, slug)
     try:
         results_publish(campaign=campaign, user=request.user)
     except ValidationError as exc:
@@ -311,7 +313,7 @@ def publish(request: HttpRequest, slug: str) -> HttpResponse:
 @perm_required("campaigns.publish_results")
 @require_POST
 def unpublish(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = _campaign(slug)
+    campaign = campaign_for(request.user, slug)
     form = UnpublishForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写撤回原因"))

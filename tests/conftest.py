@@ -16,7 +16,18 @@ SHARED = PROJECT.parent / "shared"
 GOLDEN = SHARED / "spec" / "golden"
 
 
+TEST_OFFICE = "测试市评议办公室"
+
+
+def default_office():
+    """The office of the role fixtures and of campaign_factory's campaigns (issue 16)."""
+    from campaigns.models import Office
+
+    return Office.objects.get_or_create(name=TEST_OFFICE)[0]
+
+
 def make_user(username: str, role: str | None, *, staff: bool = False):
+    """A user with `role`; a user with a role is a member of the test office."""
     from django.contrib.auth.models import Group, User
 
     user = User.objects.create_user(username, f"{username}@example.org", "pw-" + username)
@@ -24,6 +35,7 @@ def make_user(username: str, role: str | None, *, staff: bool = False):
     user.save()
     if role:
         user.groups.add(Group.objects.get(name=role))
+        default_office().members.add(user)
     return user
 
 
@@ -80,6 +92,7 @@ def campaign_factory(db):
             slug=kw.pop("slug", f"{preset}-{n}"),
             name=kw.pop("name", f"测试{preset}{n}"),
             year=kw.pop("year", 2026),
+            office=kw.pop("office", None) or default_office(),
         )
 
     return make

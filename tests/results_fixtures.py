@@ -12,6 +12,7 @@ from django.core.management import call_command
 
 from ballots.models import Ballot, Comment
 from campaigns.models import Campaign, CampaignUnit
+from tests.conftest import TEST_OFFICE
 
 
 def tally_data(slug: str) -> dict:
@@ -34,6 +35,8 @@ def results_campaign(golden, db):
         "示例评议",
         "--year",
         "2026",
+        "--office",
+        TEST_OFFICE,  # the role fixtures' office: they see the campaign
         stdout=io.StringIO(),
     )
     call_command("import_units", "golden", str(folder / "units.xlsx"), stdout=io.StringIO())

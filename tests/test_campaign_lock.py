@@ -24,7 +24,8 @@ def voted(qianren):
 def inline_post(campaign, **changes):
     """The admin change form of a campaign as the browser would post it, with changes."""
     data = {
-        "name": campaign.name, "slug": campaign.slug, "year": campaign.year,
+        "name": campaign.name, "slug": campaign.slug, "office": campaign.office_id or "",
+        "year": campaign.year,
         "series": campaign.series, "status": campaign.status,
         "aggregation": campaign.aggregation, "threshold": str(campaign.threshold),
         "blank_means": campaign.blank_means_id or "", "anonymous": "on",

@@ -25,6 +25,7 @@ from ballots.intake.imports import (
 )
 from ballots.models import ImportBatch
 from ballots.services import WRITABLE
+from campaigns.access import campaign_for
 from campaigns.models import Campaign
 from core.jobs import job_start
 from core.models import BackgroundJob, StagedUpload
@@ -106,7 +107,7 @@ def _batches(campaign: Campaign) -> QuerySet[ImportBatch]:
 def ballot_import(request: HttpRequest, slug: str) -> HttpResponse:
     """Upload → preview (nothing saved) → confirm, through the staged uploads of
     core/uploads.py like every import; the confirmed import runs as a background job."""
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = campaign_for(request.user, slug)
     here = reverse("ballot_import", args=[campaign.slug])
     if request.method == "POST" and "upload" in request.POST:
         upload = upload_confirmation(
@@ -166,7 +167,7 @@ def ballot_import(request: HttpRequest, slug: str) -> HttpResponse:
 @perm_required("campaigns.configure_campaign")
 @require_POST
 def ballot_import_undo(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = campaign_for(request.user, slug)
     batch = get_object_or_404(_batches(campaign), pk=batch_id)
     form = UndoForm(request.POST)
     if not form.is_valid():

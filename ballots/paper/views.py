@@ -34,6 +34,7 @@ from ballots.paper.keying import entry_key, serial_check
 from ballots.paper.ranges import Ranges, range_create
 from ballots.paper.reconciliation import INVALID_REASONS
 from ballots.services import WRITABLE, BallotError, ballot_invalidate, ballot_restore
+from campaigns.access import campaign_for
 from campaigns.models import Campaign
 from core.jobs import job_start
 from core.permissions import perm_required
@@ -63,7 +64,7 @@ def _screen_rows(campaign: Campaign) -> list[dict[str, Any]]:
 def paper_entry(request: HttpRequest, slug: str) -> HttpResponse:
     """The keying screen. POST saves one ballot: JSON for the screen's script, a redirect (or
     the form with its errors) without script."""
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = campaign_for(request.user, slug)
     form = KeyForm(request.POST or None)
     if request.method == "POST":
         error: PaperError | None = None
@@ -141,7 +142,7 @@ def paper_entry(request: HttpRequest, slug: str) -> HttpResponse:
 def paper_serial_check(request: HttpRequest, slug: str) -> JsonResponse:
     """What keying a serial would meet (out of range, in dispute, keyed once by this clerk,
     already counted), asked by the keying screen as soon as the serial is typed."""
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = campaign_for(request.user, slug)
     form = SerialCheckForm(request.GET)
     if not form.is_valid():
         return JsonResponse({"ok": False, "serial": "", "issues": []}, status=400)
@@ -155,7 +156,7 @@ def paper_serial_check(request: HttpRequest, slug: str) -> JsonResponse:
 @perm_required(RESOLVE)
 @require_GET
 def paper_disputes(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = campaign_for(request.user, slug)
     open_entries = (
         KeyedEntry.objects.filter(campaign=campaign, status__in=KeyedEntry.OPEN)
         .select_related("clerk")
@@ -195,7 +196,7 @@ def paper_disputes(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def paper_dispute(request: HttpRequest, slug: str, entry_id: int) -> HttpResponse:
     """Both passes side by side; the supervisor decides each differing row."""
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = campaign_for(request.user, slug)
     entry = get_object_or_404(KeyedEntry, campaign=campaign, pk=entry_id)
     try:
         first, second = dispute_pair(entry)
@@ -256,7 +257,7 @@ def paper_dispute(request: HttpRequest, slug: str, entry_id: int) -> HttpRespons
 @perm_required(RESOLVE)
 @require_POST
 def paper_entry_discard(request: HttpRequest, slug: str, entry_id: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = campaign_for(request.user, slug)
     entry = get_object_or_404(KeyedEntry, campaign=campaign, pk=entry_id)
     form = ReasonForm(request.POST)
     if not form.is_valid():
@@ -294,7 +295,7 @@ def _start_print(request: HttpRequest, campaign: Campaign, rng: PrintedRange) ->
 @require_http_methods(["GET", "POST"])
 def paper_print(request: HttpRequest, slug: str) -> HttpResponse:
     """Record a printed range (issued to a channel or district) and print it as one PDF."""
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = campaign_for(request.user, slug)
     last = PrintedRange.objects.filter(campaign=campaign).order_by("-last").first()
     initial = {"first": last.last + 1, "width": last.width} if last else {}
     form = RangeForm(request.POST or None, initial=initial)
@@ -329,7 +330,7 @@ def paper_print(request: HttpRequest, slug: str) -> HttpResponse:
 @perm_required(CONFIGURE)
 @require_POST
 def paper_reprint(request: HttpRequest, slug: str, range_id: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = campaign_for(request.user, slug)
     rng = get_object_or_404(PrintedRange, campaign=campaign, pk=range_id)
     return _start_print(request, campaign, rng)
 
@@ -340,7 +341,7 @@ def paper_reprint(request: HttpRequest, slug: str, range_id: int) -> HttpRespons
 @perm_required(RESULTS)
 @require_GET
 def reconciliation(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = campaign_for(request.user, slug)
     rec = rec_service.reconciliation(campaign)
     if request.GET.get("format") == "json":
         return JsonResponse(rec.as_json(), json_dumps_params={"ensure_ascii": False})
@@ -363,7 +364,7 @@ def reconciliation(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def paper_ballots(request: HttpRequest, slug: str) -> HttpResponse:
     """Find the paper ballots of a serial, to invalidate one (e.g. a photocopy) or restore it."""
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = campaign_for(request.user, slug)
     form = SerialSearchForm(request.GET or None)
     found: list[Ballot] = []
     if form.is_valid():
@@ -389,7 +390,7 @@ def paper_ballots(request: HttpRequest, slug: str) -> HttpResponse:
 def paper_ballot_status(
     request: HttpRequest, slug: str, ballot_id: UUID, action: str
 ) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = campaign_for(request.user, slug)
     ballot = get_object_or_404(Ballot, campaign=campaign, source=Ballot.Source.PAPER, pk=ballot_id)
     form = ReasonForm(request.POST)
     if campaign.status not in WRITABLE:

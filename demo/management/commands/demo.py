@@ -16,6 +16,7 @@ import random
 import secrets
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
@@ -25,7 +26,7 @@ from ballots.online.codes import codes_unnamed, used_code_ids
 from ballots.online.submit import ballot_submit
 from ballots.services import Answer, Layout
 from ballots.validity import refresh_serial_validity
-from campaigns.models import Campaign, CampaignUnit, RepresentativeGroup, Unit
+from campaigns.models import Campaign, CampaignUnit, Office, RepresentativeGroup, Unit
 from campaigns.services import (
     campaign_clone_for_next_year,
     campaign_create_from_preset,
@@ -35,6 +36,7 @@ from demo.data import CHANNELS, COMMENTS, DISTRICTS, UNITS_000
 from demo.logins import DEMO_USERS, ensure_logins, logins_path
 
 SLUG = "qianren-2026"
+OFFICE = "某市评议办公室"
 
 
 class Command(BaseCommand):
@@ -59,6 +61,7 @@ class Command(BaseCommand):
             self.make(seed, opts["ballots"])
             built = True
         password, fresh = ensure_logins(reset=opts["reset_passwords"] or built)
+        self.join_office()
         self.stdout.write("")
         current = Campaign.objects.filter(slug=SLUG).first()
         spare = self.unused_code(current) if current else None
@@ -72,6 +75,16 @@ class Command(BaseCommand):
                               "用 --reset-passwords 重新生成):")
         for username, role, _staff in DEMO_USERS:
             self.stdout.write(f"  {role:<6} 用户名 {username:<8} 密码 {password}")
+
+    @staticmethod
+    def join_office() -> None:
+        """The demo users belong to the demo office, whose campaigns they see (also for a demo
+        made before offices existed: its campaigns are given the office)."""
+        office, _ = Office.objects.get_or_create(name=OFFICE, defaults={"level": "city"})
+        usernames = [username for username, _role, _staff in DEMO_USERS]
+        office.members.add(*get_user_model().objects.filter(username__in=usernames))
+        Campaign.objects.filter(slug__in=["qianren-2025", SLUG], office=None).update(
+            office=office)
 
     @staticmethod
     def unused_code(campaign: Campaign) -> str | None:
@@ -88,8 +101,10 @@ class Command(BaseCommand):
     @transaction.atomic
     def make(self, seed: int, n_ballots: int) -> None:
         rng = random.Random(seed)
+        office, _ = Office.objects.get_or_create(name=OFFICE, defaults={"level": "city"})
         last = campaign_create_from_preset(
-            preset="qianren", slug="qianren-2025", name="2025年千人评议机关", year=2025
+            preset="qianren", slug="qianren-2025", name="2025年千人评议机关", year=2025,
+            office=office,
         )
         for category in last.categories.all():
             for order, name in enumerate(UNITS_000[category.name]):
