@@ -4,5 +4,4 @@ from campaigns import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("c/<slug:slug>/", views.campaign_detail, name="campaign_detail"),
 ]

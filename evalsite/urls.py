@@ -23,6 +23,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("ballots.paper.urls")),
     path("", include("ballots.intake.urls")),
     path("", include("scoring.urls")),
+    path("", include("workspace.urls")),
 ]
 # No route serves MEDIA_ROOT, not even under DEBUG: generated files are private
 # (core/files.py) and leave only through the job download view (core/views.py).

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from workspace import views
+
+urlpatterns = [
+    # Before c/<slug>/: "new" is a page, not a campaign (workspace/forms.py RESERVED_SLUGS).
+    path("c/new/", views.campaign_new, name="campaign_new"),
+    path("c/<slug:slug>/", views.campaign_detail, name="campaign_detail"),
+    path("c/<slug:slug>/status/<str:action>/", views.campaign_status, name="campaign_status"),
+]
