@@ -182,3 +182,42 @@ def test_office_staff_cannot_join_another_office_in_the_admin(client, office, ot
 
 def test_user_without_role_is_in_no_office(db):
     assert not make_user("nobody", None).offices.exists()
+
+
+def test_admin_lists_of_ballots_and_collection_rows_hide_other_offices(
+    client, office, auditor, qianren, other
+):
+    """Ballots, printed ranges, keyed entries, import batches, representatives and wrong-code
+    records of another office's campaign are neither listed nor named in the filters."""
+    from ballots.models import Ballot, CodeAttempt, KeyedEntry, PrintedRange
+    from ballots.paper.keying import entry_key
+    from ballots.paper.ranges import range_create
+    from ballots.services import ballot_create
+    from campaigns.models import ImportBatch, Representative
+    from tests.helpers import add_units
+
+    for camp, serial in ((qianren, "000001"), (other, "000009")):
+        add_units(camp, {"地方管理部门类": [f"{camp.slug}-甲局"]})
+        range_create(campaign=camp, first=1, last=10, width=6)
+        ballot_create(campaign=camp, source="paper", serial=serial, answers=[])
+        ImportBatch.objects.create(campaign=camp, kind="ballots", filename=f"{camp.slug}.xlsx",
+                                   sha256=camp.slug)
+        Representative.objects.create(campaign=camp, group=camp.groups.first(),
+                                      name=f"{camp.slug}-代表")
+        CodeAttempt.objects.create(campaign=camp, client=f"10.0.0.{camp.pk}", reason="unknown")
+    clerk_b = make_user("clerk-b", None)
+    clerk_b.user_permissions.add(Permission.objects.get(codename="key_paper_ballots"))
+    other.office.members.add(clerk_b)
+    entry_key(campaign=other, clerk=clerk_b, serial="000005", keys=" ")
+    assert KeyedEntry.objects.filter(campaign=other).exists()
+    for user in (office, auditor):
+        client.force_login(user)
+        for model in (Ballot, PrintedRange, KeyedEntry, ImportBatch, Representative, CodeAttempt):
+            url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+            page = client.get(url)
+            if page.status_code == 403:
+                continue  # this role may not list this model at all
+            html = page.content.decode()
+            assert other.name not in html and other.slug not in html, (user, url)
+            assert not any(str(pk) in html for pk in model.objects.filter(
+                campaign=other).values_list("pk", flat=True) if len(str(pk)) > 6), (user, url)

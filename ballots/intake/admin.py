@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import admin
 
 from ballots.models import ImportBatch
+from campaigns.admin import OfficeScopedMixin
 from core.admin import ReadOnlyAdmin
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(ReadOnlyAdmin):
+class ImportBatchAdmin(OfficeScopedMixin, ReadOnlyAdmin):
     list_display = (
         "id",
         "campaign",

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ballots.models import CodeAttempt
-from campaigns.admin import AuditedAdmin
+from campaigns.admin import AuditedAdmin, OfficeScopedMixin
 from campaigns.models import Campaign, ImportBatch, Representative
 from campaigns.representatives import (
     HEADER_HELP,
@@ -67,7 +67,7 @@ class RepresentativeConfirmForm(forms.Form):
 
 
 @admin.register(Representative)
-class RepresentativeAdmin(AuditedAdmin):
+class RepresentativeAdmin(OfficeScopedMixin, AuditedAdmin):
     list_display = ("name", "group", "district", "affiliation", "phone", "is_new", "campaign")
     list_filter = ("campaign", "group", "is_new", "district")
     search_fields = ("name", "phone", "affiliation")
@@ -150,7 +150,7 @@ class RepresentativeAdmin(AuditedAdmin):
 
 
 @admin.register(CodeAttempt)
-class CodeAttemptAdmin(ReadOnlyAdmin):
+class CodeAttemptAdmin(OfficeScopedMixin, ReadOnlyAdmin):
     """Failed code entries: read-only, for spotting an attack (see also the code page)."""
 
     list_display = ("at", "client", "campaign", "reason")

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from ballots.models import Ballot, KeyedEntry, PrintedRange
 from ballots.services import BallotError, ballot_invalidate
+from campaigns.admin import OfficeScopedMixin
 from core.admin import ReadOnlyAdmin
 
 RESOLVE = "campaigns.resolve_paper_disputes"
@@ -29,7 +30,7 @@ class InvalidateForm(forms.Form):
 
 
 @admin.register(Ballot)
-class BallotAdmin(ReadOnlyAdmin):
+class BallotAdmin(OfficeScopedMixin, ReadOnlyAdmin):
     list_display = (
         "serial",
         "campaign",
@@ -103,7 +104,7 @@ class BallotAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PrintedRange)
-class PrintedRangeAdmin(ReadOnlyAdmin):
+class PrintedRangeAdmin(OfficeScopedMixin, ReadOnlyAdmin):
     list_display = (
         "__str__",
         "campaign",
@@ -117,7 +118,7 @@ class PrintedRangeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(KeyedEntry)
-class KeyedEntryAdmin(ReadOnlyAdmin):
+class KeyedEntryAdmin(OfficeScopedMixin, ReadOnlyAdmin):
     list_display = ("serial", "copy_no", "pass_no", "campaign", "clerk", "status", "created_at")
     list_filter = ("campaign", "status", "pass_no")
     search_fields = ("serial",)
