@@ -37,7 +37,7 @@ from scoring.presentation import (
     slice_label,
     with_whole_verdicts,
 )
-from scoring.publication import live_publication, results_publish, results_unpublish
+from scoring.publication import check_publish, live_publication, results_publish, results_unpublish
 from scoring.reports import FORMATS
 from scoring.suppression import Suppression
 from scoring.tally import Filters, SliceTooSmall, suppression_of, tally_campaign
@@ -183,6 +183,10 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
         "summary": filtered_summary_rows(t),
         "refusals": refusals,
         "publication": live_publication(campaign),
+        # What would refuse 公示, said before the button is pressed, not after.
+        "publish_problems": (
+            check_publish(campaign) if campaign.status == Campaign.Status.CLOSED else []
+        ),
         "publications": Publication.objects.filter(campaign=campaign)[:5],
         "unpublish_form": UnpublishForm(),
         "formats": FORMATS,

@@ -208,3 +208,20 @@ def test_a_publication_from_before_notices_still_shows_its_rankings(client, offi
     page = client.get(reverse("public_results", args=["golden"])).content.decode()
     assert "公示日期:" in page and "异议受理" not in page and NOTICE["issuer"] not in page
     assert pub.data["categories"][0]["units"][0]["unit"] in page
+
+
+def test_the_results_page_says_what_is_missing_before_the_button_is_pressed(
+    client, office, results_campaign  # noqa: F811
+):
+    close(results_campaign, issuer="", objection_phone="", objection_address="",
+          objection_email="")
+    client.force_login(office)
+    page = client.get(reverse("results", args=["golden"])).content.decode()
+    assert 'id="publish-problems"' in page
+    button = page[page.index('action="/c/golden/results/publish/"'):]
+    assert "disabled" in button[: button.index("</form>")]
+    close(results_campaign)
+    page = client.get(reverse("results", args=["golden"])).content.decode()
+    assert 'id="publish-problems"' not in page
+    button = page[page.index('action="/c/golden/results/publish/"'):]
+    assert "disabled" not in button[: button.index("</form>")]
