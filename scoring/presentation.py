@@ -116,6 +116,7 @@ class Table:
     score_svg: str = ""  # filled by scoring.charts.attach_charts
     rate_svg: str = ""
     pdf_columns: list[str] = field(default_factory=list)  # filled by scoring.reports.pdf
+    flag_notes: tuple[str, ...] = ()  # filled by `tables`: why a unit carries two verdicts
 
     @property
     def name(self) -> str:
@@ -123,7 +124,26 @@ class Table:
 
     @property
     def notes(self) -> tuple[str, ...]:
-        return self.category.notes
+        return self.category.notes + self.flag_notes
+
+
+def both_verdicts_notes(c: engine.CategoryResult, threshold: Fraction) -> tuple[str, ...]:
+    """A note for each unit both 优胜 and 重点整改: readers take the two for a contradiction.
+    They are two rules of their own (spec section 6): winners by rank within the category's
+    quota, key rectification by the satisfaction rate under the threshold."""
+    return tuple(
+        _("“%(u)s”同时是优胜单位(本类前 %(n)d 名,名次第 %(r)d)和重点整改单位(满意率 %(s)s,"
+          "低于 %(t)s):两条规则分别按名次和满意率认定,互不排除。")
+        % {
+            "u": u.unit.name,
+            "n": c.category.winners,
+            "r": u.rank or 0,
+            "s": fmt_percent(u.satisfaction_rate),
+            "t": fmt_percent(threshold),
+        }
+        for u in c.units
+        if "winner" in u.flags and "key_rectification" in u.flags
+    )
 
 
 # The unit page's breakdowns by a ballot attribute, in its order: (attribute, heading).
@@ -177,6 +197,7 @@ def tables(t: CampaignTally) -> list[Table]:
                 for u in c.units
             ],
             number=cn_number(i + 4),  # after 一 选票, 二 奖惩, 三 规则
+            flag_notes=both_verdicts_notes(c, t.input.threshold),
         )
         for i, c in enumerate(t.result.categories)
     ]

@@ -83,3 +83,26 @@ def test_stale_numbers_finds_restated_configuration():
     assert rules.stale_numbers("满意率低于90%的须整改") == ["9", "0", "%"]
     assert rules.stale_numbers("前五名为优胜") == ["前五名"]
     assert rules.stale_numbers("连续两年被评为末位的,从严处理。") == []
+
+
+def test_a_unit_both_winner_and_key_rectification_carries_a_note_saying_why(
+    client, office, qianren
+):
+    """Readers take 优胜 with 重点整改 for a contradiction: the table says both rules apply."""
+    from django.urls import reverse
+
+    from ballots.services import Answer, ballot_create
+    from tests.helpers import add_units
+
+    add_units(qianren, {"地方管理部门类": ["甲局", "乙局"]})
+    units = {u.name: u.pk for u in qianren.units.all()}
+    opts = {o.label: o.pk for o in qianren.options.all()}
+    for i in range(10):
+        first = "满意" if i < 8 else "不满意"  # 甲局: score 16, rate 80% < 90%
+        ballot_create(campaign=qianren, source="paper", serial=f"{i:06d}", answers=[
+            Answer(units["甲局"], None, opts[first]), Answer(units["乙局"], None, opts["不满意"]),
+        ])
+    client.force_login(office)
+    page = client.get(reverse("results", args=[qianren.slug])).content.decode()
+    assert "“甲局”同时是优胜单位" in page and "互不排除" in page
+    assert "“乙局”同时是优胜单位" not in page
