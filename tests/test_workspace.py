@@ -38,7 +38,7 @@ def test_checklist_shows_missing_then_done(client, office, qianren):
     assert before["units"] == "0" and before["phases"] == "0" and before["codes"] == "0"
     assert before["ranges"] == "0"
     page = detail(client, qianren)
-    assert reverse("admin:campaigns_campaign_import_units", args=[qianren.pk]) in page
+    assert reverse("setup_units", args=[qianren.slug]) in page
     assert reverse("codes", args=[qianren.slug]) in page
     assert reverse("paper_print", args=[qianren.slug]) in page
     assert "开始评议" in page

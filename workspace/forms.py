@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.access import sees_all_offices
 from campaigns.forms import PresetCampaignForm as BasePresetForm
-from campaigns.models import Office
+from campaigns.models import Campaign, Office
 
 # Paths under /c/ that are pages, not campaigns: a campaign may not take them as its slug.
 RESERVED_SLUGS = {"new"}
@@ -48,3 +48,78 @@ class ConfirmForm(forms.Form):
     """The confirmation page's button: present only when the user confirmed."""
 
     confirm = forms.BooleanField(required=True, widget=forms.HiddenInput)
+
+
+class UploadForm(forms.Form):
+    """An import page's first step. Type, size and zip checks are upload_stage's
+    (core/uploads.py), the same for every import."""
+
+    file = forms.FileField(
+        label=_("文件 (.xlsx)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx", "class": "form-control"}),
+    )
+
+
+class ImportConfirmForm(forms.Form):
+    """An import preview's buttons: which staged upload (upload_get checks it is this user's,
+    for this campaign and kind), and for representatives whether unknown columns are ignored."""
+
+    upload = forms.UUIDField()
+    ignore_unknown = forms.BooleanField(required=False)
+
+
+class RulesForm(forms.Form):
+    """The threshold, each category's quotas and each phase's dates, one field each."""
+
+    threshold = forms.DecimalField(
+        label=_("满意率整改线"), min_value=0, max_value=1, max_digits=6, decimal_places=4,
+        help_text=_("0 到 1 之间,例如 0.9 表示 90%"),
+        widget=forms.NumberInput(attrs={"step": "0.0001", "class": "form-control"}),
+    )
+
+    def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
+        super().__init__(*args, initial={"threshold": campaign.threshold}, **kwargs)
+        self.categories = list(campaign.categories.all())
+        self.phases = list(campaign.phases.all())
+        number = {"class": "form-control", "inputmode": "numeric"}
+        day = {"type": "date", "class": "form-control"}
+        for c in self.categories:
+            self.fields[f"winners_{c.pk}"] = forms.IntegerField(
+                label=_("优胜名额"), min_value=0, initial=c.winners,
+                widget=forms.NumberInput(attrs=number))
+            self.fields[f"last_place_{c.pk}"] = forms.IntegerField(
+                label=_("末位名额"), min_value=0, initial=c.last_place,
+                widget=forms.NumberInput(attrs=number))
+        for p in self.phases:
+            self.fields[f"start_{p.pk}"] = forms.DateField(
+                label=_("开始日期"), required=False, initial=p.start,
+                widget=forms.DateInput(attrs=day, format="%Y-%m-%d"))
+            self.fields[f"end_{p.pk}"] = forms.DateField(
+                label=_("结束日期"), required=False, initial=p.end,
+                widget=forms.DateInput(attrs=day, format="%Y-%m-%d"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for p in self.phases:
+            start, end = data.get(f"start_{p.pk}"), data.get(f"end_{p.pk}")
+            if start and end and end < start:
+                self.add_error(f"end_{p.pk}", _("结束日期不能早于开始日期"))
+        return data
+
+    def rows(self) -> dict[str, list[tuple[Any, Any, Any]]]:
+        """Bound fields grouped for the template: (object, first field, second field)."""
+        return {
+            "categories": [(c, self[f"winners_{c.pk}"], self[f"last_place_{c.pk}"])
+                           for c in self.categories],
+            "phases": [(p, self[f"start_{p.pk}"], self[f"end_{p.pk}"]) for p in self.phases],
+        }
+
+    def service_kwargs(self) -> dict[str, Any]:
+        """What workspace.rules.campaign_rules_save takes."""
+        d = self.cleaned_data
+        return {
+            "threshold": d["threshold"],
+            "quotas": {c.pk: (d[f"winners_{c.pk}"], d[f"last_place_{c.pk}"])
+                       for c in self.categories},
+            "dates": {p.pk: (d[f"start_{p.pk}"], d[f"end_{p.pk}"]) for p in self.phases},
+        }

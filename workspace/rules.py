@@ -1,0 +1,62 @@
+"""Saving a campaign's categories' quotas, its threshold and its phases' dates from the
+office's rules page: one small atomic service that audits every change (before/after).
+
+Quotas, threshold and dates are not what a ballot voted on, so they stay changeable once a
+campaign has ballots, as in the admin (Campaign.assert_configurable locks only the scale,
+the dimensions and the units)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils.translation import gettext as _
+
+from campaigns.models import Campaign, Category, Phase
+from core.audit import audit, changed_fields, snapshot
+
+
+def _save_audited(obj: models.Model, values: dict[str, Any], *, user: Any) -> bool:
+    """Set `values` on `obj`; save and audit it (`<model>.update`) only if something changed."""
+    before = snapshot(obj)
+    for name, value in values.items():
+        setattr(obj, name, value)
+    after = snapshot(obj)
+    if not changed_fields(before, after):
+        return False
+    obj.full_clean()
+    obj.save(update_fields=list(values))
+    audit(user=user, action=f"{obj._meta.model_name}.update", obj=obj, before=before,
+          after=after)
+    return True
+
+
+def campaign_rules_save(
+    *,
+    campaign: Campaign,
+    user: Any,
+    threshold: Decimal,
+    quotas: dict[int, tuple[int, int]],
+    dates: dict[int, tuple[date | None, date | None]],
+) -> int:
+    """Save the threshold, each category's (优胜名额, 末位名额) by category id and each
+    phase's (start, end) by phase id, all or nothing. Returns how many objects changed.
+    Ids not of this campaign are refused (ValidationError)."""
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        categories = {c.pk: c for c in Category.objects.filter(campaign=locked)}
+        phases = {p.pk: p for p in Phase.objects.filter(campaign=locked)}
+        if not (set(quotas) <= set(categories) and set(dates) <= set(phases)):
+            raise ValidationError(_("类别或阶段不属于本评议活动。"))
+        changed = int(_save_audited(locked, {"threshold": threshold}, user=user))
+        for pk, (winners, last_place) in quotas.items():
+            changed += _save_audited(
+                categories[pk], {"winners": winners, "last_place": last_place}, user=user
+            )
+        for pk, (start, end) in dates.items():
+            changed += _save_audited(phases[pk], {"start": start, "end": end}, user=user)
+    campaign.threshold = locked.threshold
+    return changed
