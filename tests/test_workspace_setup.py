@@ -97,6 +97,11 @@ def rules_post(campaign, **over):  # type: ignore[no-untyped-def]
     for p in campaign.phases.all():
         data[f"start_{p.pk}"] = p.start.isoformat() if p.start else ""
         data[f"end_{p.pk}"] = p.end.isoformat() if p.end else ""
+    for name in ("notice_from", "notice_to"):
+        value = getattr(campaign, name)
+        data[name] = value.isoformat() if value else ""
+    for name in ("objection_phone", "objection_address", "objection_email", "issuer"):
+        data[name] = getattr(campaign, name)
     data.update(over)
     return data
 
@@ -128,6 +133,41 @@ def test_rules_form_saves_and_audits(client, office, qianren):
     assert len(entries) == 3 and all(e.user_id == office.pk for e in entries)
     entry = AuditLog.objects.get(action="category.update")
     assert entry.before["winners"] != 3 and entry.after["winners"] == 3
+
+
+def test_rules_form_saves_the_notice_fields_so_publishing_needs_no_admin(client, office, qianren):
+    from scoring.publication import check_publish
+
+    client.force_login(office)
+    page = client.get(url("setup_rules", qianren)).content.decode()
+    for name in ("notice_from", "notice_to", "objection_phone", "objection_address",
+                 "objection_email", "issuer"):
+        assert f'name="{name}"' in page, name
+    assert "公示与异议受理" in page
+    bad = client.post(url("setup_rules", qianren), rules_post(
+        qianren, notice_from="2026-05-10", notice_to="2026-05-01", objection_email="x"))
+    text = bad.content.decode()
+    assert bad.status_code == 200 and "公示截止日期不能早于开始日期" in text
+    assert set(bad.context["form"].errors) == {"notice_to", "objection_email"}
+    before = AuditLog.objects.count()
+    response = client.post(url("setup_rules", qianren), rules_post(
+        qianren, notice_from="2026-05-01", notice_to="2026-05-07",
+        objection_phone="0571-12345678", objection_email="pingyi@example.gov.cn",
+        issuer="某某市评议办"))
+    assert response.status_code == 302
+    qianren.refresh_from_db()
+    assert (str(qianren.notice_from), str(qianren.notice_to)) == ("2026-05-01", "2026-05-07")
+    assert qianren.objection_phone == "0571-12345678" and qianren.issuer == "某某市评议办"
+    assert qianren.objection_email == "pingyi@example.gov.cn" and qianren.objection_address == ""
+    entry = AuditLog.objects.order_by("id")[before:].get()
+    assert entry.action == "campaign.update" and entry.user_id == office.pk
+    assert entry.after["issuer"] == "某某市评议办" and entry.before["issuer"] == ""
+    # Only the status is left between this campaign and its 公示.
+    assert not [p for p in check_publish(qianren) if "评议活动中填写" in str(p)]
+    # Saved again unchanged: nothing audited, the form shows the saved values.
+    client.post(url("setup_rules", qianren), rules_post(qianren))
+    assert AuditLog.objects.count() == before + 1
+    assert 'value="2026-05-01"' in client.get(url("setup_rules", qianren)).content.decode()
 
 
 def test_checklist_links_to_these_pages_not_the_admin(client, office, qianren):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.access import sees_all_offices
 from campaigns.forms import PresetCampaignForm as BasePresetForm
 from campaigns.models import Campaign, Office
+from workspace.rules import NOTICE_FIELDS
 
 # Paths under /c/ that are pages, not campaigns: a campaign may not take them as its slug.
 RESERVED_SLUGS = {"new"}
@@ -69,7 +70,10 @@ class ImportConfirmForm(forms.Form):
 
 
 class RulesForm(forms.Form):
-    """The threshold, each category's quotas and each phase's dates, one field each."""
+    """The threshold, each category's quotas, each phase's dates and the 公示 notice fields
+    (period, objection channels, issuer: what scoring.publication.check_publish asks for)."""
+
+    NOTICE_FIELDS = NOTICE_FIELDS
 
     threshold = forms.DecimalField(
         label=_("满意率整改线"), min_value=0, max_value=1, max_digits=6, decimal_places=4,
@@ -78,7 +82,9 @@ class RulesForm(forms.Form):
     )
 
     def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
-        super().__init__(*args, initial={"threshold": campaign.threshold}, **kwargs)
+        initial = {"threshold": campaign.threshold}
+        initial.update({name: getattr(campaign, name) for name in self.NOTICE_FIELDS})
+        super().__init__(*args, initial=initial, **kwargs)
         self.categories = list(campaign.categories.all())
         self.phases = list(campaign.phases.all())
         number = {"class": "form-control", "inputmode": "numeric"}
@@ -97,6 +103,14 @@ class RulesForm(forms.Form):
             self.fields[f"end_{p.pk}"] = forms.DateField(
                 label=_("结束日期"), required=False, initial=p.end,
                 widget=forms.DateInput(attrs=day, format="%Y-%m-%d"))
+        for name in self.NOTICE_FIELDS:
+            field = Campaign._meta.get_field(name).formfield()
+            assert field is not None
+            if isinstance(field, forms.DateField):
+                field.widget = forms.DateInput(attrs=day, format="%Y-%m-%d")
+            else:
+                field.widget.attrs["class"] = "form-control"
+            self.fields[name] = field
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -104,6 +118,9 @@ class RulesForm(forms.Form):
             start, end = data.get(f"start_{p.pk}"), data.get(f"end_{p.pk}")
             if start and end and end < start:
                 self.add_error(f"end_{p.pk}", _("结束日期不能早于开始日期"))
+        start, end = data.get("notice_from"), data.get("notice_to")
+        if start and end and end < start:
+            self.add_error("notice_to", _("公示截止日期不能早于开始日期"))
         return data
 
     def rows(self) -> dict[str, list[tuple[Any, Any, Any]]]:
@@ -114,6 +131,10 @@ class RulesForm(forms.Form):
             "phases": [(p, self[f"start_{p.pk}"], self[f"end_{p.pk}"]) for p in self.phases],
         }
 
+    def notice_fields(self) -> list[Any]:
+        """The 公示 notice's bound fields, in order, for the template."""
+        return [self[name] for name in self.NOTICE_FIELDS]
+
     def service_kwargs(self) -> dict[str, Any]:
         """What workspace.rules.campaign_rules_save takes."""
         d = self.cleaned_data
@@ -122,4 +143,5 @@ class RulesForm(forms.Form):
             "quotas": {c.pk: (d[f"winners_{c.pk}"], d[f"last_place_{c.pk}"])
                        for c in self.categories},
             "dates": {p.pk: (d[f"start_{p.pk}"], d[f"end_{p.pk}"]) for p in self.phases},
+            "notice": {name: d[name] for name in self.NOTICE_FIELDS},
         }

@@ -1,5 +1,6 @@
-"""Saving a campaign's categories' quotas, its threshold and its phases' dates from the
-office's rules page: one small atomic service that audits every change (before/after).
+"""Saving a campaign's categories' quotas, its threshold, its phases' dates and its 公示
+notice fields from the office's rules page: one small atomic service that audits every
+change (before/after).
 
 Quotas, threshold and dates are not what a ballot voted on, so they stay changeable once a
 campaign has ballots, as in the admin (Campaign.assert_configurable locks only the scale,
@@ -17,6 +18,11 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, Category, Phase
 from core.audit import audit, changed_fields, snapshot
+
+# The 公示 as a notice (scoring.publication.check_publish): its period, where objections go,
+# who signs it. Not what a ballot voted on, so changeable at any time, like the threshold.
+NOTICE_FIELDS = ("notice_from", "notice_to", "objection_phone", "objection_address",
+                 "objection_email", "issuer")
 
 
 def _save_audited(obj: models.Model, values: dict[str, Any], *, user: Any) -> bool:
@@ -41,17 +47,22 @@ def campaign_rules_save(
     threshold: Decimal,
     quotas: dict[int, tuple[int, int]],
     dates: dict[int, tuple[date | None, date | None]],
+    notice: dict[str, Any] | None = None,
 ) -> int:
-    """Save the threshold, each category's (优胜名额, 末位名额) by category id and each
-    phase's (start, end) by phase id, all or nothing. Returns how many objects changed.
+    """Save the threshold, each category's (优胜名额, 末位名额) by category id, each
+    phase's (start, end) by phase id and the 公示 notice fields (`notice`: Campaign field
+    name to value, only those of NOTICE_FIELDS), all or nothing. Returns how many objects changed.
     Ids not of this campaign are refused (ValidationError)."""
+    notice = dict(notice or {})
+    if not set(notice) <= set(NOTICE_FIELDS):
+        raise ValueError(f"not notice fields: {sorted(set(notice) - set(NOTICE_FIELDS))}")
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         categories = {c.pk: c for c in Category.objects.filter(campaign=locked)}
         phases = {p.pk: p for p in Phase.objects.filter(campaign=locked)}
         if not (set(quotas) <= set(categories) and set(dates) <= set(phases)):
             raise ValidationError(_("类别或阶段不属于本评议活动。"))
-        changed = int(_save_audited(locked, {"threshold": threshold}, user=user))
+        changed = int(_save_audited(locked, {"threshold": threshold, **notice}, user=user))
         for pk, (winners, last_place) in quotas.items():
             changed += _save_audited(
                 categories[pk], {"winners": winners, "last_place": last_place}, user=user
@@ -59,4 +70,6 @@ def campaign_rules_save(
         for pk, (start, end) in dates.items():
             changed += _save_audited(phases[pk], {"start": start, "end": end}, user=user)
     campaign.threshold = locked.threshold
+    for name in notice:
+        setattr(campaign, name, getattr(locked, name))
     return changed
