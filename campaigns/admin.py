@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns.access import sees_all_offices, visible_campaigns
+from campaigns.configuration import LOCKED_MESSAGE, settings_problems
 from campaigns.forms import CloneCampaignForm, PresetCampaignForm, UnitImportForm
 from campaigns.models import (
     MAX_RATING_OPTIONS,
@@ -53,7 +54,6 @@ admin.site.site_header = gettext_lazy("Pingyi 评议 · 管理后台")
 admin.site.site_title = gettext_lazy("Pingyi 评议")
 admin.site.index_title = gettext_lazy("评议办公室")
 
-LOCKED_MESSAGE = gettext_lazy("本活动已有选票,评价等次、评议内容和被评单位已锁定,不能再修改。")
 
 
 class OfficeScopedMixin:
@@ -236,25 +236,12 @@ class CampaignForm(forms.ModelForm):
         c = self.instance
         if not c.pk:
             return data
-        has_ballots = c.has_ballots()
-        if has_ballots and "blank_means" in self.changed_data:
-            self.add_error("blank_means", LOCKED_MESSAGE)
-        if has_ballots and "anonymous" in self.changed_data:
-            # Either way round: named ballots already carry their code, anonymous ones do not.
-            self.add_error(
-                "anonymous",
-                _("已有选票,匿名评议不能改为记名。")
-                if not data.get("anonymous")
-                else _("已有选票,记名评议不能改为匿名(已收选票仍带有评议码)。"),
-            )
-        lowered = data.get("min_cell_ballots") is not None and (
-            data["min_cell_ballots"] < c.min_cell_ballots
-        )
-        if has_ballots and lowered:
-            # Lowering it after seeing results would show slices that were hidden.
-            self.add_error(
-                "min_cell_ballots", _("已有选票,分项统计最少票数只能提高,不能降低。")
-            )
+        # The office's configuration page refuses the same changes (campaigns/configuration.py).
+        values = {k: data[k] for k in ("anonymous", "min_cell_ballots") if k in data}
+        for field, problem in settings_problems(
+            c, values, blank_means_changed="blank_means" in self.changed_data
+        ).items():
+            self.add_error(field, problem)
         if "status" in self.changed_data:
             for problem in status_change_problems(c, data["status"]):
                 self.add_error("status", problem)

@@ -173,10 +173,12 @@ def test_rules_form_saves_the_notice_fields_so_publishing_needs_no_admin(client,
 def test_checklist_links_to_these_pages_not_the_admin(client, office, qianren):
     client.force_login(office)
     page = client.get(url("campaign_detail", qianren)).content.decode()
-    for name in ("setup_units", "setup_representatives", "setup_rules"):
+    for name in ("setup_units", "setup_representatives", "setup_rules", "setup_config"):
         assert url(name, qianren) in page
+    # The page's own links (the navbar's 管理后台 stays for repairs).
+    assert "/admin/" not in page.split("<main", 1)[1]
     checklist = page.split('id="checklist"')[1].split("</ol>")[0]
-    for step in ("categories", "threshold", "phases", "units", "representatives"):
+    for step in ("scale", "categories", "threshold", "phases", "units", "representatives"):
         item = checklist.split(f'data-step="{step}"')[1].split("</li>")[0]
         assert "/admin/" not in item, step
 
@@ -184,7 +186,7 @@ def test_checklist_links_to_these_pages_not_the_admin(client, office, qianren):
 @pytest.mark.parametrize("who", ["leader", "clerk"])
 def test_leader_and_clerk_get_403(client, request, qianren, who):
     client.force_login(request.getfixturevalue(who))
-    for name in ("setup_units", "setup_representatives", "setup_rules"):
+    for name in ("setup_units", "setup_representatives", "setup_rules", "setup_config"):
         assert client.get(url(name, qianren)).status_code == 403
     assert client.post(url("setup_rules", qianren), rules_post(qianren, threshold="0.5")
                        ).status_code == 403
@@ -195,7 +197,7 @@ def test_leader_and_clerk_get_403(client, request, qianren, who):
 def test_another_offices_campaign_is_404(client, office, campaign_factory):
     other = campaign_factory("qianren", office=Office.objects.create(name="别的办公室"))
     client.force_login(office)
-    for name in ("setup_units", "setup_representatives", "setup_rules"):
+    for name in ("setup_units", "setup_representatives", "setup_rules", "setup_config"):
         assert client.get(url(name, other)).status_code == 404
     assert client.post(url("setup_rules", other), rules_post(other, threshold="0.5")
                        ).status_code == 404
@@ -228,7 +230,7 @@ def test_setup_pages_fit_a_phone_and_the_desktop(
     path.write_bytes(xlsx_bytes({"单位": [UNITS, ("金融部门类", "中国人民银行某某市中心支行", "否", "是")]}))
     for width in (1280, 360):
         page = logged_in(browser, live_server, office, width=width)
-        for name in ("setup_rules", "setup_representatives", "setup_units"):
+        for name in ("setup_config", "setup_rules", "setup_representatives", "setup_units"):
             page.goto(f"{live_server.url}{url(name, qianren)}")
             assert page.evaluate("document.documentElement.scrollWidth") <= width, name
             shot(page, f"workspace-{name}-{width}", full_page=True)

@@ -7,8 +7,9 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.access import sees_all_offices
+from campaigns.configuration import SETTINGS_FIELDS, DimensionSpec, OptionSpec
 from campaigns.forms import PresetCampaignForm as BasePresetForm
-from campaigns.models import Campaign, Office
+from campaigns.models import MAX_CELLS, MAX_RATING_OPTIONS, Campaign, Office
 from workspace.rules import NOTICE_FIELDS
 
 # Paths under /c/ that are pages, not campaigns: a campaign may not take them as its slug.
@@ -145,3 +146,98 @@ class RulesForm(forms.Form):
             "dates": {p.pk: (d[f"start_{p.pk}"], d[f"end_{p.pk}"]) for p in self.phases},
             "notice": {name: d[name] for name in self.NOTICE_FIELDS},
         }
+
+
+class ConfigForm(forms.ModelForm):
+    """The campaign's settings on the configuration page (campaigns.configuration
+    SETTINGS_FIELDS); what may not change once ballots exist is refused by the service."""
+
+    class Meta:
+        model = Campaign
+        fields = SETTINGS_FIELDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.BooleanField):
+                field.widget.attrs["class"] = "form-check-input"
+            elif isinstance(field.widget, forms.Select):
+                field.widget.attrs["class"] = "form-select"
+            else:
+                field.widget.attrs["class"] = "form-control"
+            if isinstance(field.widget, forms.Textarea):
+                field.widget.attrs["rows"] = 3
+
+
+class OptionForm(forms.Form):
+    """One rating option, best first; `blank` marks what an unfilled answer counts as."""
+
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    label = forms.CharField(label=_("等次"), max_length=20,
+                            widget=forms.TextInput(attrs={"class": "form-control"}))
+    weight = forms.DecimalField(
+        label=_("分值"), min_value=0, max_digits=10, decimal_places=4,
+        widget=forms.NumberInput(attrs={"class": "form-control", "step": "any",
+                                        "inputmode": "decimal"}))
+    satisfied = forms.BooleanField(label=_("计入满意"), required=False)
+    counted = forms.BooleanField(label=_("计入有效票"), required=False)
+    blank = forms.BooleanField(label=_("未填写视为此项"), required=False)
+
+
+class DimensionForm(forms.Form):
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(label=_("评议内容"), max_length=50,
+                           widget=forms.TextInput(attrs={"class": "form-control"}))
+    description = forms.CharField(
+        label=_("说明"), required=False,
+        widget=forms.TextInput(attrs={"class": "form-control"}))
+
+
+class _RowsFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+    """Rows whose required fields are all left empty are dropped, not refused (the spare
+    rows for a new option), and a row ticked 删除 is left out."""
+
+    def kept(self) -> list[dict[str, Any]]:
+        return [f.cleaned_data for f in self.forms
+                if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+
+
+OptionFormSet = forms.formset_factory(OptionForm, formset=_RowsFormSet, extra=1,
+                                      can_delete=True, max_num=MAX_RATING_OPTIONS)
+DimensionFormSet = forms.formset_factory(DimensionForm, formset=_RowsFormSet, extra=1,
+                                         can_delete=True, max_num=MAX_CELLS)
+
+
+def config_forms(campaign: Campaign, data: Any = None, *,
+                 locked: bool = False) -> tuple[ConfigForm, Any, Any]:
+    """The configuration page's three forms, filled from the campaign when not posted. With
+    `locked` (ballots exist) the scale and dimensions are shown, never taken from the post."""
+    options = [
+        {"id": o.pk, "label": o.label, "weight": o.weight.normalize(), "satisfied": o.satisfied,
+         "counted": o.counted, "blank": o.pk == campaign.blank_means_id}
+        for o in campaign.options.all()
+    ]
+    dims = [{"id": d.pk, "name": d.name, "description": d.description}
+            for d in campaign.dimensions.all()]
+    return (
+        ConfigForm(data, instance=Campaign.objects.get(pk=campaign.pk)),
+        OptionFormSet(None if locked else data, initial=options, prefix="options"),
+        DimensionFormSet(None if locked else data, initial=dims, prefix="dimensions"),
+    )
+
+
+def config_service_kwargs(settings: ConfigForm, options: Any, dims: Any) -> dict[str, Any]:
+    """What campaigns.configuration.campaign_configure takes, from valid forms (an unbound
+    formset, locked, gives what the campaign has)."""
+    kept = options.kept() if options.is_bound else options.initial
+    blanks = [o["label"] for o in kept if o.get("blank")]
+    if len(blanks) > 1:
+        raise forms.ValidationError(_("“未填写视为此项”只能选一项。"))
+    return {
+        "settings": {name: settings.cleaned_data[name] for name in SETTINGS_FIELDS},
+        "options": [OptionSpec(o.get("id"), o["label"], o["weight"], bool(o["satisfied"]),
+                               bool(o["counted"])) for o in kept],
+        "dimensions": [DimensionSpec(d.get("id"), d["name"], d.get("description", ""))
+                       for d in (dims.kept() if dims.is_bound else dims.initial)],
+        "blank_means": blanks[0] if blanks else None,
+    }

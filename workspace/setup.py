@@ -1,6 +1,7 @@
 """The office's setup pages (issue 16), instead of the admin: importing the units and the
 representatives (upload → preview → confirm or discard, through core/uploads.py like the
-admin's import views) and the rules page (threshold, quotas, phase dates)."""
+admin's import views), the rules page (threshold, quotas, phase dates, notice) and the
+configuration page (settings, rating scale, dimensions)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from campaigns.access import campaign_for
-from campaigns.admin import LOCKED_MESSAGE
+from campaigns.configuration import LOCKED_MESSAGE, campaign_configure
 from campaigns.models import Campaign, ImportBatch
 from campaigns.representatives import (
     HEADER_HELP,
@@ -30,7 +31,13 @@ from core.models import StagedUpload
 from core.permissions import perm_required
 from core.spreadsheets import SpreadsheetError
 from core.uploads import upload_apply, upload_confirmation, upload_preview
-from workspace.forms import ImportConfirmForm, RulesForm, UploadForm
+from workspace.forms import (
+    ImportConfirmForm,
+    RulesForm,
+    UploadForm,
+    config_forms,
+    config_service_kwargs,
+)
 from workspace.rules import campaign_rules_save
 
 CONFIGURE = "campaigns.configure_campaign"
@@ -170,3 +177,38 @@ def setup_rules(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(request, _("已保存(%(n)d 项有变化)。") % {"n": changed})
             return redirect("campaign_detail", slug=campaign.slug)
     return render(request, "workspace/setup_rules.html", {"campaign": campaign, "form": form})
+
+
+@perm_required(CONFIGURE)
+@require_http_methods(["GET", "POST"])
+def setup_config(request: HttpRequest, slug: str) -> HttpResponse:
+    """配置: the settings, the rating scale (options, weights, satisfied, counted, what a
+    blank means) and the dimensions; saved (and audited) by one service, all or nothing."""
+    campaign = campaign_for(request.user, slug)
+    locked = campaign.has_ballots()
+    settings, options, dims = config_forms(campaign, request.POST or None, locked=locked)
+    errors: list[str] = []
+    if request.method == "POST" and all(
+        [settings.is_valid(), *(f.is_valid() for f in (options, dims) if f.is_bound)]
+    ):
+        try:
+            changed = campaign_configure(
+                campaign=campaign, user=request.user,
+                **config_service_kwargs(settings, options, dims))
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, problems in exc.message_dict.items():
+                    if field in settings.fields:
+                        settings.add_error(field, problems)
+                    else:
+                        errors += problems
+            else:
+                errors = exc.messages
+        else:
+            messages.success(request, _("已保存(%(n)d 项有变化)。") % {"n": changed})
+            return redirect("campaign_detail", slug=campaign.slug)
+    return render(request, "workspace/setup_config.html", {
+        "campaign": campaign, "form": settings, "options": options, "dimensions": dims,
+        "problems": errors, "locked": locked,
+        "n_ranges": campaign.printed_ranges.count(),
+    })

@@ -11,4 +11,5 @@ urlpatterns = [
     path("c/<slug:slug>/setup/representatives/", setup.setup_representatives,
          name="setup_representatives"),
     path("c/<slug:slug>/setup/rules/", setup.setup_rules, name="setup_rules"),
+    path("c/<slug:slug>/setup/config/", setup.setup_config, name="setup_config"),
 ]
