@@ -126,7 +126,7 @@ class BackgroundJob(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.status}"
+        return f"{self.kind} {self.get_status_display()}"
 
     @property
     def percent(self) -> int:
@@ -178,7 +178,7 @@ class StagedUpload(models.Model):
         indexes = [models.Index(fields=["user", "kind", "campaign_id", "sha256"])]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.filename} {self.state}"
+        return f"{self.filename} {self.get_state_display()}"
 
     @property
     def path(self) -> Path:
