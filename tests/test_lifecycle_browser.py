@@ -1,22 +1,27 @@
 """Issue 16, done when: the whole lifecycle of a campaign, as the office's staff, in a browser,
-without opening /admin/ once: create from a preset, import units and representatives, fill
-in the 公示 notice, codes and their slips, start, one online vote, a printed range, end,
-the PDF report, publish, and the public page seen logged out.
+without opening /admin/ once: create from a preset, edit its scale and instructions, import
+units and representatives, fill
+in the 公示 notice, codes and their slips, start, one online vote, a printed range, paper
+keying, end, the PDF report, publish, and the public page seen logged out.
 
-Paper keying is not in it: the preset's campaign keys each paper ballot twice (double_entry),
-by two different clerks, and the office's pages do not turn that off; the keying pages have
-their own browser tests (tests/test_paper_browser.py)."""
+Paper keying is in it as the preset's campaign does it: each paper ballot is keyed twice
+(double_entry) by two different clerks of the office, each logged in at the staff login page in
+a browser of their own; the two passes of one serial from the printed range agree, and the
+ballot is counted beside the online vote. The keying screen's own details (reloads, refused
+serials, copies, phone widths) have their browser tests in tests/test_paper_browser.py."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from ballots.models import AccessCode, Ballot
+from ballots.models import AccessCode, Ballot, KeyedEntry
 from campaigns.models import Campaign
 from core.models import AuditLog
+from scoring.tally import tally_campaign
 from tests.helpers import xlsx_bytes
 from tests.test_paper_browser import ARGS, CHROMIUM, shot
 
@@ -88,19 +93,37 @@ def status_change(page, base: str, button: str) -> None:  # type: ignore[no-unty
     page.wait_for_url(f"{base}/c/{SLUG}/")
 
 
+def log_in(page, base: str, username: str, next_path: str) -> None:  # type: ignore[no-untyped-def]
+    """Through the staff login page (the fixtures' password is "pw-" + username)."""
+    page.goto(f"{base}/accounts/login/?next={next_path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pw-" + username)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{base}{next_path}")
+
+
+def key_paper_ballot(page, serial: str, keys: str, done: str) -> None:  # type: ignore[no-untyped-def]
+    """On the keying screen: the serial, Enter, one key per row, Enter; wait for `done`."""
+    page.locator("#id_serial").focus()
+    page.keyboard.type(serial)
+    page.keyboard.press("Enter")
+    page.keyboard.type(keys)
+    assert page.locator("tr.k-row.k-done").count() == len(keys)
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "t => document.getElementById('k-message').textContent.includes(t)", arg=done, timeout=WAIT
+    )
+
+
 def test_whole_lifecycle_as_office_staff_without_the_admin(
-    live_server, browser, office, tmp_path
+    live_server, browser, office, clerk, clerk2, tmp_path
 ):
     base = live_server.url
     visited: list[str] = []
     context, page = watched(browser, visited)
 
     # Log in through the staff login page.
-    page.goto(f"{base}/accounts/login/?next=/c/new/")
-    page.fill("#id_username", "office")
-    page.fill("#id_password", "pw-office")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/c/new/")
+    log_in(page, base, office.username, "/c/new/")
 
     # 1. A campaign from the qianren preset.
     page.check("#id_preset_qianren")
@@ -110,6 +133,16 @@ def test_whole_lifecycle_as_office_staff_without_the_admin(
     page.get_by_role("button", name="创建").click()
     page.wait_for_url(f"{base}/c/{SLUG}/")
     campaign = Campaign.objects.get(slug=SLUG)
+
+    # 1b. The configuration from the checklist's 配置: the scale's weights and the ballot's
+    # instructions (the voter sees them in step 6's ballot).
+    page.locator('[data-step="scale"]').get_by_role("link", name="配置").click()
+    page.wait_for_url(f"{base}/c/{SLUG}/setup/config/")
+    page.fill("#id_options-0-weight", "10")
+    page.fill("#id_instructions", "请在每个单位后选一项。")
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_url(f"{base}/c/{SLUG}/")
+    assert campaign.options.first().weight == 10  # type: ignore[union-attr]
 
     # 2. Units, then representatives: upload, preview, confirm.
     for step, rows, sheet in (("units", UNITS, "单位"), ("representatives", REPS, "代表")):
@@ -154,6 +187,7 @@ def test_whole_lifecycle_as_office_staff_without_the_admin(
     voter.fill("#id_code", code.code)
     voter.get_by_role("button", name="开始评议").click()
     voter.wait_for_url(f"{base}/v/{SLUG}/ballot/")
+    assert "请在每个单位后选一项。" in voter.content()  # step 1b's instructions
     units = voter.locator("[data-unit]")
     assert units.count() == 3
     for i in range(3):
@@ -173,6 +207,53 @@ def test_whole_lifecycle_as_office_staff_without_the_admin(
     page.get_by_role("button", name="登记编号段").click()
     page.wait_for_url(f"{base}/c/{SLUG}/paper/print/")
     assert campaign.printed_ranges.count() == 1
+
+    # 7b. Paper keying, twice: two clerks of the office (the clerk role, members of the
+    # campaign's office), each logged in in a browser of their own, key the same numbered
+    # ballot from that range with the same marks. The first pass waits; the second agrees and
+    # the ballot is counted.
+    assert campaign.double_entry
+    assert campaign.office is not None
+    assert {clerk, clerk2} <= set(campaign.office.members.all())
+    printed = campaign.printed_ranges.get()
+    serial = printed.fmt(17)
+    n_rows = campaign.units.count()  # the preset asks one question per unit
+    keys = ("21" * n_rows)[:n_rows]
+    for clerk_user, done in ((clerk, "第一遍已保存"), (clerk2, "已计入选票")):
+        clerk_context, keyer = watched(browser, visited)
+        log_in(keyer, base, clerk_user.username, f"/c/{SLUG}/paper/")
+        assert keyer.locator("tr.k-row").count() == n_rows
+        key_paper_ballot(keyer, serial, keys, done)
+        assert serial in keyer.locator("#k-message").inner_text()
+        shot(keyer, f"lifecycle-keying-{clerk_user.username}")
+        clerk_context.close()
+        if clerk_user == clerk:  # one pass: nothing counted yet
+            assert not Ballot.objects.filter(campaign=campaign, source="paper").exists()
+    entries = KeyedEntry.objects.filter(campaign=campaign, serial=serial).order_by("pass_no")
+    assert [(e.pass_no, e.clerk_id, e.status) for e in entries] == [
+        (1, clerk.pk, "agreed"),
+        (2, clerk2.pk, "agreed"),
+    ]
+    assert entries[0].answers == entries[1].answers == [int(k) for k in keys]
+    paper = Ballot.objects.get(campaign=campaign, source="paper")
+    assert (paper.serial, paper.status, paper.channel) == (serial, "valid", "社会随机评")
+    assert Ballot.objects.filter(campaign=campaign, serial=serial).count() == 1
+    options = list(campaign.options.order_by("order", "id"))  # key 1 is the first option
+    votes = paper.votes()
+    assert {v.kind for v in votes} == {"option"}
+    assert Counter(v.option_id for v in votes) == Counter(options[int(k) - 1].pk for k in keys)
+    # Counted: the online vote and the paper ballot, in the tally and on the results page.
+    ballots = tally_campaign(campaign).ballots
+    assert (ballots.total, ballots.valid, ballots.by_source) == (2, 2, {"online": 1, "paper": 1})
+    page.goto(f"{base}/c/{SLUG}/results/")
+    stats = dict(
+        zip(
+            page.locator("dl.stats dt").all_inner_texts(),
+            page.locator("dl.stats dd").all_inner_texts(),
+            strict=True,
+        )
+    )
+    assert (stats["有效票"], stats["其中网上"], stats["其中纸质"]) == ("2", "1", "1"), stats
 
     # 8. End.
     status_change(page, base, "结束评议")
