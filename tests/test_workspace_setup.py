@@ -102,6 +102,11 @@ def rules_post(campaign, **over):  # type: ignore[no-untyped-def]
         data[name] = value.isoformat() if value else ""
     for name in ("objection_phone", "objection_address", "objection_email", "issuer"):
         data[name] = getattr(campaign, name)
+    for g in campaign.groups.all():
+        data[f"share_{g.pk}"] = str(g.target_share) if g.target_share is not None else ""
+        data[f"weight_{g.pk}"] = str(g.weight) if g.weight is not None else ""
+        if g.target_is_minimum:
+            data[f"minimum_{g.pk}"] = "on"
     data.update(over)
     return data
 
@@ -168,6 +173,37 @@ def test_rules_form_saves_the_notice_fields_so_publishing_needs_no_admin(client,
     client.post(url("setup_rules", qianren), rules_post(qianren))
     assert AuditLog.objects.count() == before + 1
     assert 'value="2026-05-01"' in client.get(url("setup_rules", qianren)).content.decode()
+
+
+def test_rules_form_sets_the_groups_quotas_and_the_composition_check_follows(
+    client, office, qianren
+):
+    from campaigns.representatives import composition
+
+    groups = list(qianren.groups.all())
+    assert len(groups) >= 2
+    first, second = groups[0], groups[1]
+    Representative.objects.bulk_create(
+        [Representative(campaign=qianren, group=first, name=f"甲{i}") for i in range(3)]
+        + [Representative(campaign=qianren, group=second, name="乙")]
+    )
+    client.force_login(office)
+    page = client.get(url("setup_rules", qianren)).content.decode()
+    assert f'name="share_{first.pk}"' in page and first.name in page
+    over = {f"share_{second.pk}": "0.5", f"minimum_{second.pk}": "on",
+            f"share_{first.pk}": ""}
+    response = client.post(url("setup_rules", qianren), rules_post(qianren, **over))
+    assert response.status_code == 302
+    second.refresh_from_db()
+    assert second.target_share == Decimal("0.5") and second.target_is_minimum
+    assert AuditLog.objects.filter(action="representativegroup.update", user=office).exists()
+    # 1 of 4 is 25%, under the new minimum of 50%: the check says so, naming the group.
+    assert any(second.name in w for w in composition(qianren).warnings)
+    bad = client.post(url("setup_rules", qianren), rules_post(
+        qianren, **{f"share_{second.pk}": "1.5"}))
+    assert bad.status_code == 200
+    second.refresh_from_db()
+    assert second.target_share == Decimal("0.5")
 
 
 def test_checklist_links_to_these_pages_not_the_admin(client, office, qianren):

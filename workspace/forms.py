@@ -71,7 +71,8 @@ class ImportConfirmForm(forms.Form):
 
 
 class RulesForm(forms.Form):
-    """The threshold, each category's quotas, each phase's dates and the 公示 notice fields
+    """The threshold, each category's quotas, each phase's dates, each representative group's
+    target share (the composition check's quota) and the 公示 notice fields
     (period, objection channels, issuer: what scoring.publication.check_publish asks for)."""
 
     NOTICE_FIELDS = NOTICE_FIELDS
@@ -104,6 +105,23 @@ class RulesForm(forms.Form):
             self.fields[f"end_{p.pk}"] = forms.DateField(
                 label=_("结束日期"), required=False, initial=p.end,
                 widget=forms.DateInput(attrs=day, format="%Y-%m-%d"))
+        self.groups = list(campaign.groups.all())
+        for g in self.groups:
+            self.fields[f"share_{g.pk}"] = forms.DecimalField(
+                label=_("目标比例"), required=False, min_value=0, max_value=1, max_digits=5,
+                decimal_places=4, initial=g.target_share,
+                help_text=_("例如 0.6 表示 60%"),
+                widget=forms.NumberInput(attrs={**number, "step": "0.0001",
+                                                "inputmode": "decimal"}))
+            self.fields[f"minimum_{g.pk}"] = forms.BooleanField(
+                label=_("比例为下限"), required=False, initial=g.target_is_minimum,
+                widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))
+            self.fields[f"weight_{g.pk}"] = forms.DecimalField(
+                label=_("计分权重"), required=False, min_value=0, max_digits=6,
+                decimal_places=4, initial=g.weight,
+                help_text=_("仅用于平均分计分;留空表示不加权"),
+                widget=forms.NumberInput(attrs={**number, "step": "any",
+                                                "inputmode": "decimal"}))
         for name in self.NOTICE_FIELDS:
             field = Campaign._meta.get_field(name).formfield()
             assert field is not None
@@ -132,6 +150,11 @@ class RulesForm(forms.Form):
             "phases": [(p, self[f"start_{p.pk}"], self[f"end_{p.pk}"]) for p in self.phases],
         }
 
+    def group_rows(self) -> list[tuple[Any, Any, Any, Any]]:
+        """(group, share, is-minimum, weight) bound fields for the template."""
+        return [(g, self[f"share_{g.pk}"], self[f"minimum_{g.pk}"], self[f"weight_{g.pk}"])
+                for g in self.groups]
+
     def notice_fields(self) -> list[Any]:
         """The 公示 notice's bound fields, in order, for the template."""
         return [self[name] for name in self.NOTICE_FIELDS]
@@ -145,6 +168,8 @@ class RulesForm(forms.Form):
                        for c in self.categories},
             "dates": {p.pk: (d[f"start_{p.pk}"], d[f"end_{p.pk}"]) for p in self.phases},
             "notice": {name: d[name] for name in self.NOTICE_FIELDS},
+            "groups": {g.pk: (d[f"share_{g.pk}"], bool(d[f"minimum_{g.pk}"]),
+                              d[f"weight_{g.pk}"]) for g in self.groups},
         }
 
 
