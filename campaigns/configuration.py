@@ -32,7 +32,7 @@ from core.audit import audit, changed_fields, snapshot
 # dates and the notice on the rules page; the status through its service).
 SETTINGS_FIELDS = (
     "name", "aggregation", "anonymous", "double_entry", "min_new_share", "min_cell_ballots",
-    "scale_explanation", "instructions", "rules_text",
+    "honoured_quota", "dimension_line", "scale_explanation", "instructions", "rules_text",
 )
 
 
@@ -149,8 +149,9 @@ def _sync(
     renamed = [pk for pk, values in wanted
                if pk is not None and getattr(existing[pk], unique) != values[unique]]
     for pk in renamed:
-        model._default_manager.filter(pk=pk).update(**{unique: f"\x00{pk}"})
-        setattr(existing[pk], unique, f"\x00{pk}")
+        # A value no label takes (PostgreSQL's text refuses NUL); gone before the commit.
+        model._default_manager.filter(pk=pk).update(**{unique: f"~renaming~{pk}"})
+        setattr(existing[pk], unique, f"~renaming~{pk}")
     for order, (wanted_pk, values) in enumerate(wanted, start=1):
         values = {**values, "order": order}
         if wanted_pk is None:

@@ -35,11 +35,12 @@ def post_of(campaign: Campaign, *, options: list[dict[str, Any]] | None = None,
     data: dict[str, Any] = {
         "name": campaign.name, "aggregation": campaign.aggregation,
         "min_cell_ballots": campaign.min_cell_ballots,
+        "honoured_quota": campaign.honoured_quota,
         "min_new_share": campaign.min_new_share or "",
         "scale_explanation": campaign.scale_explanation, "instructions": campaign.instructions,
         "rules_text": campaign.rules_text,
     }
-    for flag in ("anonymous", "double_entry"):
+    for flag in ("anonymous", "double_entry", "dimension_line"):
         if getattr(campaign, flag):
             data[flag] = "on"
     data.update(settings)
@@ -199,6 +200,7 @@ def test_the_service_refuses_another_campaigns_rows_and_a_scale_change_after_bal
         campaign_configure(campaign=mine, user=office, settings={}, options=stolen,
                            dimensions=dims, blank_means=None)
     assert RatingOption.objects.get(pk=theirs.pk).campaign_id == other.pk
+    add_units(mine, {"地方管理部门类": ["甲局"]})
     ballot_create(campaign=mine, source="online", answers=[])
     heavier = [OptionSpec(s.pk, s.label, s.weight + 1, s.satisfied, s.counted) for s in specs]
     with pytest.raises(ValidationError, match="已锁定"):
