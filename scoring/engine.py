@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 
 AGGREGATIONS = ("sum", "mean")
 KINDS = ("option", "blank", "spoiled")
 # The slices a breakdown can be computed on: attribute names of `VoteCount`.
-SLICES = ("dimension", "group", "channel", "district")
+SLICES = ("dimension", "group", "pool", "channel", "district")
 
 FLAG_LAST_PLACE = "last_place"
 FLAG_WINNER = "winner"
@@ -27,6 +27,15 @@ FLAG_KEY_RECTIFICATION = "key_rectification"
 FLAG_VETOED = "vetoed"
 FLAG_CONSECUTIVE_LAST_PLACE = "consecutive_last_place"
 FLAG_NO_VOTES = "no_votes"
+FLAG_HONOURED = "honoured"
+# key_rectification:<dimension>, the per-dimension line (section 6)
+FLAG_KEY_RECTIFICATION_ON = FLAG_KEY_RECTIFICATION + ":"
+
+# Kinds of evaluated subject (section 10), by the 类型 label of the units sheet. The sub-units
+# are the ones a campaign's honours quota (先进科室 / 满意窗口) ranks together.
+KIND_UNIT = "单位"
+SUBJECT_KINDS = ("单位", "领导班子", "领导干部", "内设科室", "办事窗口", "基层站所")
+SUB_UNIT_KINDS = frozenset({"内设科室", "办事窗口", "基层站所"})
 
 Counts = tuple[tuple[str, int], ...]  # option label -> votes, in scale order, zeros included
 Key = tuple[Fraction, Fraction, Fraction]  # the three ranking keys of section 5
@@ -120,6 +129,8 @@ class Unit:
     name: str
     category_key: str
     vetoed: bool = False
+    kind: str = KIND_UNIT  # one of SUBJECT_KINDS
+    parent: str | None = None  # the parent subject's name, evaluated here or not
 
 
 @dataclass(frozen=True)
@@ -132,6 +143,7 @@ class VoteCount:
     count: int
     dimension: str | None = None
     group: str | None = None
+    pool: str | None = None  # the review pool of the group (两评一树: 内部评议 / 社会评议)
     channel: str | None = None
     district: str | None = None
 
@@ -155,6 +167,10 @@ class TallyInput:
     # (group, weight) pairs; a tuple rather than a dict keeps the input hashable.
     # Only used with "mean" (the model's help text says so); ignored with "sum".
     group_weights: tuple[tuple[str, Fraction], ...] = ()
+    # 先进科室 / 满意窗口: how many sub-units across the campaign are honoured (0: none).
+    honoured_quota: int = 0
+    # Also flag key_rectification:<dimension> per dimension under the threshold.
+    dimension_line: bool = False
 
     @property
     def scale(self) -> Scale:
@@ -190,6 +206,7 @@ class UnitResult:
     grade: str | None
     by_dimension: tuple[Breakdown, ...] = ()
     by_group: tuple[Breakdown, ...] = ()
+    by_pool: tuple[Breakdown, ...] = ()
     by_channel: tuple[Breakdown, ...] = ()
     by_district: tuple[Breakdown, ...] = ()
 
@@ -440,13 +457,67 @@ def tally(inp: TallyInput) -> TallyResult:
                     grade=_grade(f.score, bands),
                     by_dimension=breakdowns(unit.key, "dimension"),
                     by_group=breakdowns(unit.key, "group"),
+                    by_pool=breakdowns(unit.key, "pool"),
                     by_channel=breakdowns(unit.key, "channel"),
                     by_district=breakdowns(unit.key, "district"),
                 )
             )
         notes = tuple(_note(t) for t in ties)
         categories.append(CategoryResult(category, tuple(results), notes, tuple(ties)))
+    if inp.dimension_line:
+        categories = [_dimension_line(c, threshold=_exact(inp.threshold, "threshold"))
+                      for c in categories]
+    if inp.honoured_quota:
+        categories = _honour(categories, inp.honoured_quota)
     return TallyResult(tuple(categories))
+
+
+def _with_flags(u: UnitResult, extra: set[str]) -> UnitResult:
+    return replace(u, flags=tuple(sorted(set(u.flags) | extra))) if extra else u
+
+
+def _dimension_line(c: CategoryResult, *, threshold: Fraction) -> CategoryResult:
+    """Section 6, per-dimension line: ranked, not last place, and under the threshold on one
+    dimension alone."""
+    units = []
+    for u in c.units:
+        extra = set()
+        if u.rank is not None and FLAG_LAST_PLACE not in u.flags:
+            extra = {FLAG_KEY_RECTIFICATION_ON + b.key for b in u.by_dimension
+                     if b.satisfaction_rate is not None and b.satisfaction_rate < threshold}
+        units.append(_with_flags(u, extra))
+    return replace(c, units=tuple(units))
+
+
+def _honour(categories: list[CategoryResult], quota: int) -> list[CategoryResult]:
+    """Section 6.7: the winner rule over the eligible sub-units of all categories together
+    (ranked, not vetoed, not last place), ranks recomputed over that set."""
+    keys: dict[str, Key] = {}
+    position: dict[str, int] = {}
+    for c in categories:
+        for u in c.units:
+            eligible = (
+                u.unit.kind in SUB_UNIT_KINDS and u.rank is not None and not u.unit.vetoed
+                and FLAG_LAST_PLACE not in u.flags
+            )
+            if eligible:
+                assert u.score is not None and u.satisfaction_rate is not None
+                assert u.best_share is not None
+                keys[u.unit.key] = (u.score, u.satisfaction_rate, u.best_share)
+                position[u.unit.key] = len(position)
+    ranks = _competition_ranks(keys)
+    ordered = sorted(keys, key=lambda k: (ranks[k], position[k]))
+    if len(ordered) <= quota:
+        honoured = set(ordered)
+    else:
+        boundary = ranks[ordered[quota - 1]]
+        honoured = {k for k in ordered if ranks[k] <= boundary}
+    return [
+        replace(c, units=tuple(
+            _with_flags(u, {FLAG_HONOURED} if u.unit.key in honoured else set())
+            for u in c.units))
+        for c in categories
+    ]
 
 
 def _flags(
@@ -513,37 +584,3 @@ def _note(tie: QuotaTie) -> str:
         f"倒数第{tie.rank}名并列{len(tie.units)}个单位,均认定为末位单位"
         f"(末位名额{tie.quota}个,实际{tie.selected}个)"
     )
-
-
-# --- printing ---------------------------------------------------------------------------
-
-
-def json_number(x: Fraction | None) -> float | None:
-    """A figure as printed: the only place where a float appears (6 decimals, section 9)."""
-    return None if x is None else round(float(x), 6)
-
-
-def as_json_dict(result: TallyResult) -> list[dict[str, object]]:
-    """The "categories" list of the machine-readable result (section 9)."""
-    return [
-        {
-            "name": c.category.name,
-            "winners": c.category.winners,
-            "last_place": c.category.last_place,
-            "units": [
-                {
-                    "unit": u.unit.name,
-                    "rank": u.rank,
-                    "score": json_number(u.score),
-                    "satisfaction_rate": json_number(u.satisfaction_rate),
-                    "counts": dict(u.counts),
-                    "blank": u.blank,
-                    "spoiled": u.spoiled,
-                    "flags": list(u.flags),
-                    "grade": u.grade,
-                }
-                for u in c.units
-            ],
-        }
-        for c in result.categories
-    ]

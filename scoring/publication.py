@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from campaigns.models import Campaign
 from campaigns.services import campaign_set_status
 from core.audit import audit
-from scoring.engine import json_number
 from scoring.models import Publication
+from scoring.output import json_number
 from scoring.tally import CampaignTally, tally_campaign, tally_fingerprint, tally_json
 
 

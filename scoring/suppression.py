@@ -50,9 +50,10 @@ OTHER = "其他"
 UNLABELLED = ""
 # The attributes a ballot is sliced by. A dimension is a question, not a slice of ballots:
 # every ballot answers every dimension, so those breakdowns are not suppressed.
-ATTRIBUTES = ("group", "channel", "district", "source")
+ATTRIBUTES = ("group", "pool", "channel", "district", "source")
 NAMES = {
     "group": gettext_lazy("代表类别"),
+    "pool": gettext_lazy("评议范围"),
     "channel": gettext_lazy("渠道"),
     "district": gettext_lazy("片区"),
     "source": gettext_lazy("来源"),

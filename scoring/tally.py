@@ -21,7 +21,7 @@ from ballots.answers import CODES, Storage
 from ballots.models import Ballot
 from ballots.validity import REASON_ORDER
 from campaigns.models import Campaign
-from scoring import engine
+from scoring import engine, output
 from scoring.suppression import ATTRIBUTES, UNLABELLED, Suppression
 
 # Spec section 2: the reasons a ballot contributes nothing, in the order reports list them.
@@ -34,13 +34,15 @@ class Filters:
     dimension: str | None = None  # dimension name
     channel: str | None = None
     group: str | None = None  # representative group name
+    pool: str | None = None  # review pool (两评一树: 内部评议 / 社会评议)
     district: str | None = None
     source: str | None = None  # "online" | "paper"
 
     def any(self) -> bool:
         return any(
             v is not None
-            for v in (self.dimension, self.channel, self.group, self.district, self.source)
+            for v in (self.dimension, self.channel, self.group, self.pool, self.district,
+                      self.source)
         )
 
     def slices_ballots(self) -> bool:
@@ -126,6 +128,7 @@ def slice_ballots(campaign: Campaign) -> dict[str, dict[str, int]]:
     Ballots, not votes: the figures of a slice are built from its ballots, each of which
     answers every unit (see `_counts`), so one count per slice serves every unit."""
     groups = dict(campaign.groups.values_list("id", "name"))
+    pools = dict(campaign.groups.values_list("id", "pool"))
     rows = (
         Ballot.objects.filter(campaign=campaign, status=Ballot.Status.VALID)
         .values_list("group_id", "channel", "district", "source")
@@ -136,6 +139,7 @@ def slice_ballots(campaign: Campaign) -> dict[str, dict[str, int]]:
     for group_id, channel, district, source, n in rows:
         values = {
             "group": groups.get(group_id, UNLABELLED) if group_id is not None else UNLABELLED,
+            "pool": pools.get(group_id) or UNLABELLED if group_id is not None else UNLABELLED,
             "channel": channel or UNLABELLED,
             "district": district or UNLABELLED,
             "source": source or UNLABELLED,
@@ -178,6 +182,8 @@ def _counts(
     # Keyed by int | None: an answer without a dimension looks up None and finds no name.
     dims: dict[int | None, str] = dict(campaign.dimensions.values_list("id", "name"))
     groups = dict(campaign.groups.values_list("id", "name"))
+    # 两评一树's review pools: a ballot's pool is its group's (a derived slice, merged like one).
+    pools = dict(campaign.groups.exclude(pool="").values_list("id", "pool"))
     storage = Storage.of(campaign)
 
     where = ["b.campaign_id = %s", "b.status = %s"]
@@ -192,6 +198,10 @@ def _counts(
             params.append(value)
     if filters.group is not None:
         ids = [gid for gid, name in groups.items() if name == filters.group] or [0]
+        where.append(f"b.group_id IN ({', '.join(['%s'] * len(ids))})")
+        params += ids
+    if filters.pool is not None:
+        ids = [gid for gid, pool in pools.items() if pool == filters.pool] or [0]
         where.append(f"b.group_id IN ({', '.join(['%s'] * len(ids))})")
         params += ids
     columns = [{"group": "b.group_id"}.get(s, f"b.{s}") for s in slices]
@@ -230,13 +240,15 @@ def _counts(
         group_id = attrs.get("group")
         return {
             "group": groups.get(group_id) if group_id is not None else None,
+            "pool": pools.get(group_id) if group_id is not None else None,
             "channel": attrs.get("channel") or None,
             "district": attrs.get("district") or None,
         }
 
     suppression = None
     if minimum is not None:
-        ballots: dict[str, dict[str, int]] = {attr: {} for attr in slices}
+        ballots: dict[str, dict[str, int]] = {
+            attr: {} for attr in (*slices, *(("pool",) if "group" in slices else ()))}
         for element, *rest in rows:
             if int(element) // CODES == 0:  # the first cell: one answer per ballot
                 for attr, value in slice_labels(rest).items():
@@ -264,6 +276,7 @@ def _counts(
                 if answer.dimension_id is not None
                 else None,
                 group=published["group"],
+                pool=published["pool"],
                 channel=published["channel"],
                 district=published["district"],
             )
@@ -306,8 +319,10 @@ def _build_input(
         for c in campaign.categories.order_by("order", "id")
     )
     units = tuple(
-        engine.Unit(str(u.id), str(u.unit_id or ""), u.name, str(u.category_id), u.vetoed)
-        for u in campaign.units.order_by("category__order", "category_id", "order", "id")
+        engine.Unit(str(u.id), str(u.unit_id or ""), u.name, str(u.category_id), u.vetoed,
+                    kind=u.unit.kind, parent=u.unit.parent.name if u.unit.parent else None)
+        for u in campaign.units.select_related("unit__parent").order_by(
+            "category__order", "category_id", "order", "id")
     )
     bands = tuple(
         engine.GradeBand(Fraction(b.minimum), b.label) for b in campaign.grade_bands.all()
@@ -327,7 +342,7 @@ def _build_input(
         filters,
         slices,
         minimum=campaign.min_cell_ballots if breakdowns else None,
-        merged=tuple(s for s in BALLOT_SLICES if s != "group" or not weights),
+        merged=(*(s for s in BALLOT_SLICES if s != "group" or not weights), "pool"),
     )
     inp = engine.TallyInput(
         aggregation=campaign.aggregation,
@@ -339,6 +354,8 @@ def _build_input(
         previous_last_place=previous_last_place,
         grade_bands=bands,
         group_weights=weights,
+        honoured_quota=campaign.honoured_quota,
+        dimension_line=campaign.dimension_line,
     )
     return inp, suppression
 
@@ -421,10 +438,10 @@ def tally_json(campaign: Campaign, tallied: CampaignTally | None = None) -> dict
             "slug": campaign.slug,
             "name": campaign.name,
             "aggregation": campaign.aggregation,
-            "threshold": engine.json_number(Fraction(campaign.threshold)),
+            "threshold": output.json_number(Fraction(campaign.threshold)),
         },
         "ballots": t.ballots.as_json(),
-        "categories": engine.as_json_dict(t.result),
+        "categories": output.as_json_dict(t.result),
     }
 
 
