@@ -16,11 +16,32 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
-class Unit(models.Model):
-    """A unit in the registry (被评单位). Its identity outlives renames and campaigns, because
-    next year's 连续两年末位 rule must find the same unit even under a new name."""
+class SubjectKind(models.TextChoices):
+    """评议对象的类型. The values are the 类型 labels of the units sheet and of the tally JSON
+    (scoring.md section 10; scoring.engine.SUBJECT_KINDS), whatever the page's language."""
 
-    name = models.CharField(_("名称"), max_length=200, unique=True)
+    UNIT = "单位", _("单位")
+    TEAM = "领导班子", _("领导班子")
+    LEADER = "领导干部", _("领导干部")
+    SECTION = "内设科室", _("内设科室")
+    WINDOW = "办事窗口", _("办事窗口")
+    STATION = "基层站所", _("基层站所")
+
+
+class Unit(models.Model):
+    """A subject in the registry (评议对象: a unit, a leadership team, a leader, a section, a
+    window, a station). Its identity outlives renames and campaigns, because next year's
+    连续两年末位 rule must find the same subject even under a new name. A subject is known by
+    its name under its parent: every unit may have a section called 办公室."""
+
+    Kind = SubjectKind
+
+    name = models.CharField(_("名称"), max_length=200)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.UNIT)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级单位"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
     former_names = models.TextField(
         _("曾用名"), blank=True, help_text=_("每行一个;导入时按曾用名也能找到同一单位")
     )
@@ -30,6 +51,16 @@ class Unit(models.Model):
         verbose_name = _("被评单位(登记)")
         verbose_name_plural = _("被评单位(登记)")
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(parent__isnull=True), name="unit_name_unique_top"
+            ),
+            models.UniqueConstraint(fields=["parent", "name"], name="unit_name_unique_under"),
+            models.CheckConstraint(
+                condition=Q(kind__in=SubjectKind.values),
+                name="unit_kind_known",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -178,6 +209,16 @@ class Campaign(models.Model):
     objection_email = models.EmailField(_("异议受理邮箱"), blank=True)
     issuer = models.CharField(
         _("发布单位"), max_length=200, blank=True, help_text=_("公示和报告末尾的落款单位")
+    )
+    # Section 6.7: 先进科室 / 满意窗口 across the campaign's sub-units (0: none).
+    honoured_quota = models.PositiveIntegerField(
+        _("先进科室(满意窗口)名额"), default=0,
+        help_text=_("全部内设科室、办事窗口和基层站所合在一起评出的名额;0 表示不评"),
+    )
+    # Section 6, per-dimension line: key_rectification:<dimension>.
+    dimension_line = models.BooleanField(
+        _("分项满意率整改线"), default=False,
+        help_text=_("任一评议内容的满意率低于整改线,也认定该项重点整改"),
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
@@ -330,6 +371,8 @@ class CampaignUnit(models.Model):
     order = models.PositiveIntegerField(_("顺序"), default=0)
     vertical = models.BooleanField(_("垂直管理"), default=False)
     vetoed = models.BooleanField(_("一票否决"), default=False)
+    # A leader's post (职务), shown beside the name: it changes between years, the person not.
+    post = models.CharField(_("职务"), max_length=100, blank=True)
     note = models.TextField(_("备注"), blank=True)
 
     class Meta:
@@ -380,6 +423,10 @@ class RepresentativeGroup(models.Model):
     )
     order = models.PositiveSmallIntegerField(_("顺序"), default=0)
     name = models.CharField(_("代表类别"), max_length=100)
+    # 两评一树's review pools (内部评议 / 社会评议): results per pool and together, and a
+    # target share is then a share within the pool.
+    pool = models.CharField(_("评议范围"), max_length=50, blank=True,
+                            help_text=_("例如 内部评议、社会评议;目标比例按同一范围内计算"))
     target_share = models.DecimalField(
         _("目标比例"),
         max_digits=5,

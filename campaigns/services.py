@@ -21,10 +21,16 @@ from campaigns.models import (
     Phase,
     RatingOption,
     RepresentativeGroup,
-    Unit,
 )
 from campaigns.presets import PRESETS
 from campaigns.signals import status_changed, status_checks
+from campaigns.subjects import (
+    SUBJECT_COLUMNS,
+    check_parents,
+    read_kind,
+    registry_create,
+    registry_resolve,
+)
 from core.audit import audit, snapshot
 from core.spreadsheets import (
     CellError,
@@ -227,6 +233,9 @@ class UnitRow:
     name: str
     vertical: bool
     vetoed: bool
+    kind: str = "单位"
+    parent: str = ""  # the 上级单位's name
+    post: str = ""  # 职务
 
 
 @dataclass
@@ -278,7 +287,8 @@ def units_parse(campaign: Campaign, file: str | Path | IO[bytes], filename: str)
         first = next(rows, None)
         if first is None:
             raise SpreadsheetError([CellError(sheet, None, None, _("工作表是空的"))])
-        idx = _header_index(first[1], sheet, ("类别", "单位"), ("垂直管理", "一票否决"))
+        idx = _header_index(
+            first[1], sheet, ("类别", "单位"), ("垂直管理", "一票否决", *SUBJECT_COLUMNS))
 
         if "类别" in wb.sheetnames and wb.sheetnames.index("类别") != 0:
             qws = wb["类别"]
@@ -361,7 +371,11 @@ def units_parse(campaign: Campaign, file: str | Path | IO[bytes], filename: str)
                 )
             else:
                 seen[name] = rownum
-            plan.rows.append(UnitRow(rownum, category, name, flags["垂直管理"], flags["一票否决"]))
+            kind = read_kind(v("类型"), sheet=sheet, row=rownum, col=idx.get("类型"),
+                             errors=errors)
+            plan.rows.append(UnitRow(rownum, category, name, flags["垂直管理"], flags["一票否决"],
+                                     kind, cell_text(v("上级单位")), cell_text(v("职务"))))
+        errors += check_parents(plan.rows, sheet=sheet, col=idx.get("上级单位"))
     finally:
         wb.close()
     if errors:
@@ -394,30 +408,17 @@ def units_parse(campaign: Campaign, file: str | Path | IO[bytes], filename: str)
             )
             % {"n": cells, "max": MAX_CELLS}
         )
-    known = _registry_lookup([r.name for r in plan.rows])
-    plan.new_registry_units = [r.name for r in plan.rows if r.name not in known]
+    known = registry_resolve(plan.rows)
+    plan.new_registry_units = [r.name for r in plan.rows if known[r.name] is None]
     return plan
 
 
 def _cells_after_import(campaign: Campaign, plan: UnitImportPlan) -> int:
     """Unit × dimension cells the campaign would hold once the plan is applied."""
-    registry = _registry_lookup([r.name for r in plan.rows])
-    ids = {registry[r.name].pk for r in plan.rows if r.name in registry}
+    ids = {u.pk for u in registry_resolve(plan.rows).values() if u is not None}
     kept = campaign.units.exclude(unit_id__in=ids).count()
     new = len(plan.rows)
     return (kept + new) * max(campaign.dimensions.count(), 1)
-
-
-def _registry_lookup(names: list[str]) -> dict[str, Unit]:
-    """Find registry units by current name, then by a former name (a renamed unit)."""
-    found = {u.name: u for u in Unit.objects.filter(name__in=names)}
-    missing = [n for n in names if n not in found]
-    if missing:
-        for unit in Unit.objects.exclude(former_names=""):
-            for former in unit.all_names()[1:]:
-                if former in missing and former not in found:
-                    found[former] = unit
-    return found
 
 
 @transaction.atomic
@@ -464,7 +465,7 @@ def units_import(*, campaign: Campaign, plan: UnitImportPlan, user: Any = None) 
             categories[r.category] = cat
             counts["categories"] += 1
             audit(user=user, action="category.create", obj=cat, after=snapshot(cat))
-    registry = _registry_lookup([r.name for r in plan.rows])
+    registry = registry_create(plan.rows, registry_resolve(plan.rows))
     batch = ImportBatch.objects.create(
         campaign=campaign,
         kind=ImportBatch.Kind.UNITS,
@@ -476,7 +477,7 @@ def units_import(*, campaign: Campaign, plan: UnitImportPlan, user: Any = None) 
     existing = {cu.unit_id: cu for cu in campaign.units.all()}
     order_base = (campaign.units.aggregate(m=Max("order"))["m"] or 0) + 1
     for i, r in enumerate(plan.rows):
-        unit = registry.get(r.name) or Unit.objects.create(name=r.name)
+        unit = registry[r.name]
         cu = existing.get(unit.pk)
         if cu is None:
             cu = CampaignUnit.objects.create(
@@ -487,16 +488,18 @@ def units_import(*, campaign: Campaign, plan: UnitImportPlan, user: Any = None) 
                 order=order_base + i,
                 vertical=r.vertical,
                 vetoed=r.vetoed,
+                post=r.post,
             )
             counts["created"] += 1
             audit(user=user, action="unit.create", obj=cu, after=snapshot(cu))
         else:
             before = snapshot(cu)
-            cu.category, cu.name, cu.vertical, cu.vetoed = (
+            cu.category, cu.name, cu.vertical, cu.vetoed, cu.post = (
                 categories[r.category],
                 r.name,
                 r.vertical,
                 r.vetoed,
+                r.post,
             )
             cu.save()
             if before != snapshot(cu):
