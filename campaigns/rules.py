@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from django.utils.translation import gettext as _
 
+from campaigns.subjects import SubjectKind, subject_noun
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -129,18 +131,45 @@ def scale_in_words(campaign: Campaign, scale: ScaleTerms | None = None) -> list[
 
 
 def quotas_in_words(campaign: Campaign) -> list[str]:
-    """One sentence per category: its winners and last places, from the category itself."""
-    return [
-        _("%(c)s:前 %(w)d 名为优胜单位,后 %(l)d 名为末位单位。")
-        % {"c": c.name, "w": c.winners, "l": c.last_place}
-        for c in campaign.categories.order_by("order", "id")
-    ]
+    """One sentence per category: its winners and last places, from the category itself
+    (a quota of 0 says that none is named: 两评一树 names no 优胜 and no 末位)."""
+    words = []
+    for c in campaign.categories.order_by("order", "id"):
+        values = {"c": c.name, "w": c.winners, "l": c.last_place}
+        if c.winners and c.last_place:
+            words.append(_("%(c)s:前 %(w)d 名为优胜单位,后 %(l)d 名为末位单位。") % values)
+        elif c.winners:
+            words.append(_("%(c)s:前 %(w)d 名为优胜单位,不评末位。") % values)
+        elif c.last_place:
+            words.append(_("%(c)s:不评优胜,后 %(l)d 名为末位单位。") % values)
+        else:
+            words.append(_("%(c)s:不评优胜,也不评末位。") % values)
+    return words
 
 
 def threshold_in_words(campaign: Campaign) -> str:
-    return _("满意率低于 %(t)s 的单位(末位单位除外)列为重点整改单位。") % {
-        "t": _percent(Decimal(campaign.threshold))
-    }
+    t = {"t": _percent(Decimal(campaign.threshold))}
+    kinds = campaign.units.values_list("unit__kind", flat=True).distinct()
+    noun = subject_noun(kinds)
+    if noun == str(SubjectKind.UNIT.label):
+        return _("满意率低于 %(t)s 的单位(末位单位除外)列为重点整改单位。") % t
+    return _("满意率低于 %(t)s 的%(u)s(末位除外)列为重点整改,限期整改。") % {**t, "u": noun}
+
+
+def subjects_in_words(campaign: Campaign) -> list[str]:
+    """The per-dimension line and the honours quota of sub-units (spec 6.7), when set."""
+    words = []
+    if campaign.dimension_line:
+        words.append(
+            _("任一评议内容的满意率低于 %(t)s 的(末位除外),该项列为重点整改。")
+            % {"t": _percent(Decimal(campaign.threshold))}
+        )
+    if campaign.honoured_quota:
+        words.append(
+            _("全部科室、窗口和站所合并排名(一票否决和末位的除外),前 %(n)d 名评为先进科室"
+              "(满意窗口);名额边界上并列的一并评为先进。") % {"n": campaign.honoured_quota}
+        )
+    return words
 
 
 def rules_in_words(campaign: Campaign, scale: ScaleTerms | None = None) -> list[str]:
@@ -201,6 +230,7 @@ def rules_in_words(campaign: Campaign, scale: ScaleTerms | None = None) -> list[
         )
     )
     rules.append(threshold_in_words(campaign))
+    rules += subjects_in_words(campaign)
     if (previous := campaign.previous) is not None:
         rules.append(
             _("本次为末位、上次(%(p)s)也为末位的单位,标为连续两年末位。") % {"p": previous.name}

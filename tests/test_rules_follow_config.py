@@ -106,3 +106,30 @@ def test_a_unit_both_winner_and_key_rectification_carries_a_note_saying_why(
     page = client.get(reverse("results", args=[qianren.slug])).content.decode()
     assert "“甲局”同时是优胜单位" in page and "互不排除" in page
     assert "“乙局”同时是优胜单位" not in page
+
+
+def test_zero_quotas_honours_and_the_dimension_line_are_said_and_follow_the_kind(
+    campaign_factory
+):
+    from campaigns.models import CampaignUnit, Unit
+
+    campaign = campaign_factory("qianren")
+    first = campaign.categories.order_by("order", "id").first()
+    first.winners = first.last_place = 0
+    first.save(update_fields=["winners", "last_place"])
+    words = rules.rules_in_words(campaign)
+    assert any(f"{first.name}:不评优胜,也不评末位。" in w for w in words)
+    assert not any("前 0 名" in w or "后 0 名" in w for w in words)
+    assert not any("先进科室" in w or "该项列为重点整改" in w for w in words)
+    campaign.honoured_quota, campaign.dimension_line = 10, True
+    campaign.save(update_fields=["honoured_quota", "dimension_line"])
+    words = rules.rules_in_words(campaign)
+    assert any("前 10 名评为先进科室" in w for w in words)
+    assert any("任一评议内容的满意率低于 90.00% 的(末位除外),该项列为重点整改" in w for w in words)
+    # Leaders only: the threshold's sentence names them, never 单位.
+    team = Unit.objects.create(name="某局领导班子", kind="领导班子")
+    for name, kind in (("某局领导班子", "领导班子"), ("王五", "领导干部")):
+        unit = team if kind == "领导班子" else Unit.objects.create(name=name, kind=kind, parent=team)
+        CampaignUnit.objects.create(campaign=campaign, unit=unit, category=first, name=name)
+    threshold = rules.threshold_in_words(campaign)
+    assert "评议对象" in threshold and "单位" not in threshold
