@@ -30,6 +30,8 @@ class GroupSpec:
     target_share: Decimal | None = None
     target_is_minimum: bool = False
     weight: Decimal | None = None
+    # 评议范围 (001: 内部评议 / 社会评议): a target share is a share within the pool.
+    pool: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class Preset:
     categories: tuple[CategorySpec, ...]
     threshold: Decimal
     dimensions: tuple[str, ...] = ()
+    # The threshold also applies to each dimension alone (key_rectification:<dimension>).
+    dimension_line: bool = False
     phases: tuple[PhaseSpec, ...] = ()
     groups: tuple[GroupSpec, ...] = ()
     channels: tuple[str, ...] = ()
@@ -164,20 +168,29 @@ LIANGPING = Preset(
     ),
     blank_means=None,
     aggregation="mean",
-    categories=(CategorySpec("领导班子", 0, 1),),
+    # 001 names no 优胜 and no 末位: a lone 领导班子 must not be 末位 at 100%.
+    categories=(CategorySpec("领导班子", 0, 0), CategorySpec("领导干部", 0, 0)),
     threshold=Decimal("0.9"),
     dimensions=("工作评价", "作风评价"),
+    # 001: 对群众评议结果较差的干部,要求限期整改 — on the work and on the conduct each.
+    dimension_line=True,
     phases=(
         PhaseSpec("宣传发动", "召开动员会议,作出安排部署,制定具体实施方案。"),
         PhaseSpec("组织评议", "内部评议和社会评议:让群众评价工作、评价作风。"),
         PhaseSpec("整改提高", "梳理群众意见建议,建立整改台账,整改措施和成效向群众公示。"),
     ),
+    # 001: 内部评议……评议参加人员为全体干部职工;社会评议……参加人员为部分党代表、人大代表、
+    # 政协委员和服务对象代表,其中服务对象代表不少于评议人员的50%.
     groups=(
-        GroupSpec("服务对象", Decimal("0.5"), target_is_minimum=True),
-        GroupSpec("干部职工"),
+        GroupSpec("全体干部职工", pool="内部评议"),
+        GroupSpec("党代表", pool="社会评议"),
+        GroupSpec("人大代表", pool="社会评议"),
+        GroupSpec("政协委员", pool="社会评议"),
+        GroupSpec("服务对象代表", Decimal("0.5"), target_is_minimum=True, pool="社会评议"),
     ),
     scale_explanation="对工作和作风分别评价;不了解的选“不了解”,不计入有效票。",
-    rules_text="让群众评价工作、让群众评价作风、树立群众满意形象。未达到满意率要求的须整改。",
+    rules_text="让群众评价工作、让群众评价作风、树立群众满意形象。"
+    "对群众评议结果较差的,要求限期整改。",
 )
 
 PRESETS: dict[str, Preset] = {p.key: p for p in (QIANREN, WANREN, ZHENGFENG, LIANGPING)}

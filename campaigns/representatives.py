@@ -358,6 +358,9 @@ class GroupRow:
     target: Decimal | None
     target_is_minimum: bool
     ok: bool | None  # None: no target to check
+    pool: str = ""  # 评议范围: then `share` is the share within the pool
+    base: int = 0  # the representatives the share is of: all, or the pool's
+
 
     @property
     def percent(self) -> float | None:
@@ -397,39 +400,66 @@ def composition(campaign: Campaign) -> Composition:
     - a group with a target share (e.g. 000: 服务对象 60%) must have that share to within one
       person: its count is the exact target count rounded up or down;
     - a group whose target is a minimum (001: 服务对象不少于50%) must reach it;
+    - a group in a pool (评议范围, 001: 社会评议) has its share counted within the pool: 服务对象代表
+      are at least half of the 社会评议 raters, not of all; a pool nobody is in is warned;
     - new representatives must make at least `min_new_share` of all (002: one third);
     - nobody may appear twice: same name and same phone number (digits only)."""
     reps = list(campaign.representatives.values_list("name", "phone", "is_new", "group_id"))
     total = len(reps)
     counts = Counter(g for *_rest, g in reps)
+    groups = list(campaign.groups.order_by("order", "pk"))
+    in_pool: Counter[str] = Counter()
+    for g in groups:
+        if g.pool:
+            in_pool[g.pool] += counts.get(g.pk, 0)
     rows: list[GroupRow] = []
     warnings: list[str] = []
     if not total:
         warnings.append(_("尚未录入评议代表。"))
-    for g in campaign.groups.order_by("order", "pk"):
+    else:
+        for pool in dict.fromkeys(g.pool for g in groups if g.pool):
+            if not in_pool[pool]:
+                warnings.append(_("“%(p)s”尚未录入评议代表。") % {"p": pool})
+    for g in groups:
         n = counts.get(g.pk, 0)
-        share = Fraction(n, total) if total else None
+        base = in_pool[g.pool] if g.pool else total
+        share = Fraction(n, base) if base else None
         ok: bool | None = None
         if g.target_share is not None and share is not None:  # share is None iff no reps
             target = _as_fraction(g.target_share)
             if g.target_is_minimum:
                 ok = share >= target
-                if not ok:
+                if not ok and g.pool:
+                    warnings.append(
+                        _("“%(g)s”%(n)d 人,占%(p)s %(b)d 人的 %(s)s,应不少于 %(t)s"
+                          "(至少 %(need)d 人)。")
+                        % {"g": g.name, "n": n, "p": g.pool, "b": base, "s": _pct(share),
+                           "t": _pct(target),
+                           "need": -(-target.numerator * base // target.denominator)}
+                    )
+                elif not ok:
                     warnings.append(
                         _("“%(g)s”%(n)d 人,占 %(s)s,应不少于 %(t)s(至少 %(need)d 人)。")
                         % {"g": g.name, "n": n, "s": _pct(share), "t": _pct(target),
                            "need": -(-target.numerator * total // target.denominator)}
                     )
             else:
-                exact = target * total
+                exact = target * base
                 ok = abs(n - exact) < 1
-                if not ok:
+                if not ok and g.pool:
+                    warnings.append(
+                        _("“%(g)s”%(n)d 人,占%(p)s %(b)d 人的 %(s)s,应为 %(t)s(约 %(e)s 人)。")
+                        % {"g": g.name, "n": n, "p": g.pool, "b": base, "s": _pct(share),
+                           "t": _pct(target), "e": f"{float(exact):.0f}"}
+                    )
+                elif not ok:
                     warnings.append(
                         _("“%(g)s”%(n)d 人,占 %(s)s,应为 %(t)s(约 %(e)s 人)。")
                         % {"g": g.name, "n": n, "s": _pct(share), "t": _pct(target),
                            "e": f"{float(exact):.0f}"}
                     )
-        rows.append(GroupRow(g.name, n, share, g.target_share, g.target_is_minimum, ok))
+        rows.append(GroupRow(g.name, n, share, g.target_share, g.target_is_minimum, ok,
+                             pool=g.pool, base=base))
     new_count = sum(1 for _n, _p, is_new, _g in reps if is_new)
     new_share = Fraction(new_count, total) if total else None
     if campaign.min_new_share is not None and total and new_share is not None:

@@ -31,3 +31,18 @@ COMMENTS = (
     "=HYPERLINK(\"http://example.invalid\",\"点击\")",  # a formula-looking comment, on purpose
 )
 assert len(LOCAL) == 45 and len(VERTICAL) == 12 and len(FINANCE) == 9
+
+# The 两评一树 demo of document 001: one leadership team and its leaders, with their posts (职务).
+TEAM_001 = "市交通运输局领导班子"
+LEADERS_001 = (
+    ("张建华", "党组书记、局长"),
+    ("李卫东", "党组成员、副局长"),
+    ("王丽萍", "党组成员、副局长"),
+    ("陈志刚", "驻局纪检监察组组长"),
+    ("刘海燕", "总工程师"),
+)
+# Representatives per group (001): 内部评议 by all staff; 社会评议 by 党代表、人大代表、政协委员
+# and 服务对象代表, the latter at least half of the 社会评议 raters (6 of 12).
+RATERS_001 = {"全体干部职工": 14, "党代表": 2, "人大代表": 2, "政协委员": 2, "服务对象代表": 6}
+SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
+GIVEN = ("伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超")

@@ -23,7 +23,7 @@ def test_demo_builds_the_66_units_of_document_000(db, capsys):
     counts = {cat.name: cat.units.count() for cat in c.categories.all()}
     assert counts == {"地方管理部门类": 45, "垂直管理部门类": 12, "金融部门类": 9}
     assert c.units.filter(name="供电局(公司)").exists()
-    assert c.previous.slug == "qianren-2025"
+    assert c.previous is not None and c.previous.slug == "qianren-2025"
     # The same registry units in both years: identity carries over.
     assert set(c.units.values_list("unit_id", flat=True)) == set(
         c.previous.units.values_list("unit_id", flat=True)
@@ -62,6 +62,7 @@ def test_demo_online_ballots_are_cast_with_its_own_codes(db, django_capture_on_c
     assert current.status == Campaign.Status.OPEN
     # Last year's campaign was closed through campaign_set_status: its codes are settled.
     last = current.previous
+    assert last is not None
     assert last.status == Campaign.Status.CLOSED
     settled = AccessCode.objects.filter(campaign=last, status=AccessCode.Status.USED)
     assert settled.count() == Ballot.objects.filter(campaign=last, source="online").count() == 5
@@ -69,3 +70,59 @@ def test_demo_online_ballots_are_cast_with_its_own_codes(db, django_capture_on_c
     from core.models import AuditLog
 
     assert AuditLog.objects.filter(action="campaign.status", campaign_id=last.pk).count() == 2
+
+
+def test_demo_builds_a_liangping_campaign_of_document_001(db, capsys):
+    import json
+
+    from campaigns.models import CampaignUnit
+    from campaigns.representatives import composition
+
+    call_command("demo", seed=11, ballots=12)
+    c = Campaign.objects.get(slug="liangping-2026")
+    assert c.preset == "liangping" and c.status == Campaign.Status.OPEN
+    assert c.office == Campaign.objects.get(slug="qianren-2026").office
+    # One team and its five leaders, each leader with a post, under the team in the registry.
+    team = CampaignUnit.objects.get(campaign=c, unit__kind="领导班子")
+    assert team.name == "市交通运输局领导班子" and team.category.name == "领导班子"
+    leaders = CampaignUnit.objects.filter(campaign=c, unit__kind="领导干部")
+    assert leaders.count() == 5
+    assert {cu.unit.parent_id for cu in leaders} == {team.unit_id}
+    assert all(cu.post for cu in leaders) and {cu.category.name for cu in leaders} == {"领导干部"}
+    # Both pools, and the composition of 001 holds: 服务对象代表 at least half of 社会评议.
+    pools = {g.name: g.pool for g in c.groups.all()}
+    assert pools["全体干部职工"] == "内部评议" and pools["服务对象代表"] == "社会评议"
+    assert set(c.representatives.values_list("group__pool", flat=True)) == {"内部评议", "社会评议"}
+    assert composition(c).warnings == []
+    assert c.dimension_line is True
+    # Online ballots cast with its own codes, paper ballots beside them.
+    ballots = Ballot.objects.filter(campaign=c)
+    online = ballots.filter(source=Ballot.Source.ONLINE)
+    assert online.exists() and ballots.filter(source=Ballot.Source.PAPER).exists()
+    assert len(used_code_ids(c)) == online.count()
+    assert set(ballots.values_list("group__pool", flat=True)) == {"内部评议", "社会评议"}
+    # The tally gives each of the six subjects a result, with no 末位 and no 优胜.
+    capsys.readouterr()
+    call_command("tally", "liangping-2026", format="json")
+    data = json.loads(capsys.readouterr().out)
+    units = [u for cat in data["categories"] for u in cat["units"]]
+    assert len(units) == 6
+    assert {cat["name"]: (cat["winners"], cat["last_place"]) for cat in data["categories"]} == {
+        "领导班子": (0, 0), "领导干部": (0, 0)}
+    for u in units:
+        assert u["rank"] is not None and u["satisfaction_rate"] is not None, u
+        assert not {"last_place", "winner", "no_votes"} & set(u["flags"]), u
+
+
+def test_demo_runs_again_without_a_second_liangping_campaign(db, capsys):
+    call_command("demo", seed=2, ballots=6)
+    n = Ballot.objects.filter(campaign__slug="liangping-2026").count()
+    call_command("demo", if_missing=True)
+    call_command("demo")
+    assert Campaign.objects.filter(slug__startswith="liangping").count() == 1
+    assert Ballot.objects.filter(campaign__slug="liangping-2026").count() == n
+    # A demo made before the 两评一树 campaign existed gains it on the next run.
+    Campaign.objects.filter(slug="liangping-2026").delete()
+    call_command("demo", if_missing=True)
+    assert Ballot.objects.filter(campaign__slug="liangping-2026").count() == n
+    assert Campaign.objects.filter(slug="qianren-2026").count() == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -12,7 +13,7 @@ from campaigns.presets import PRESETS
 from scoring.presentation import campaign_scale
 
 # label, weight, satisfied, counted — copied from the spec's table, not from presets.py.
-TABLE = {
+TABLE: dict[str, dict[str, Any]] = {
     "qianren": {
         "options": [("满意", "2", True, True), ("基本满意", "1", True, True),
                     ("不满意", "0", False, True), ("弃权", "0.5", False, True)],
@@ -39,7 +40,7 @@ TABLE = {
         "options": [("满意", "1", True, True), ("基本满意", "1", True, True),
                     ("不满意", "0", False, True), ("不了解", "0", False, False)],
         "blank_means": None, "aggregation": "mean", "dimensions": ["工作评价", "作风评价"],
-        "categories": [("领导班子", 0, 1)],
+        "categories": [("领导班子", 0, 0), ("领导干部", 0, 0)],
         "phases": None,
     },
 }
@@ -62,6 +63,27 @@ def test_preset_values(db, preset):
     if want["phases"]:
         assert phases == want["phases"]
     assert c.series and c.status == Campaign.Status.DRAFT
+
+
+def test_liangping_pools_and_dimension_line(db):
+    """001: 内部评议 by all staff, 社会评议 by 党代表、人大代表、政协委员 and 服务对象代表 (at least
+    half of the 社会评议 raters); 限期整改 on the work and on the conduct each (spec section 8)."""
+    call_command("create_campaign", preset="liangping", slug="p-lp", name="示例", year=2026)
+    c = Campaign.objects.get(slug="p-lp")
+    got = [(g.name, g.pool, g.target_share, g.target_is_minimum) for g in c.groups.all()]
+    assert got == [
+        ("全体干部职工", "内部评议", None, False),
+        ("党代表", "社会评议", None, False),
+        ("人大代表", "社会评议", None, False),
+        ("政协委员", "社会评议", None, False),
+        ("服务对象代表", "社会评议", Decimal("0.5"), True),
+    ]
+    assert c.dimension_line is True
+    assert c.honoured_quota == 0
+    # The other presets ask for no per-dimension line and have no pools.
+    call_command("create_campaign", preset="wanren", slug="p-wr", name="示例", year=2026)
+    w = Campaign.objects.get(slug="p-wr")
+    assert w.dimension_line is False and not w.groups.exclude(pool="").exists()
 
 
 @pytest.mark.parametrize("preset", sorted(PRESETS))

@@ -197,14 +197,50 @@ def test_rounding_either_way_is_accepted(qianren):
     assert composition(qianren).warnings == []
 
 
-def test_liangping_service_recipients_at_least_half(campaign_factory):
+def _liangping(campaign_factory):
+    """A 两评一树 campaign whose groups carry the pools of 001 (set here as well, so the
+    composition is tested whatever the preset copying does; tests/test_presets.py checks that)."""
+    from campaigns.presets import PRESETS
+
     camp = campaign_factory("liangping")
-    reps(camp, {"服务对象": 49, "干部职工": 51})
+    for spec in PRESETS["liangping"].groups:
+        camp.groups.filter(name=spec.name).update(pool=spec.pool)
+    return camp
+
+
+def test_liangping_service_recipients_half_within_the_social_review(campaign_factory):
+    camp = _liangping(campaign_factory)
+    # 10 internal + 6 social, of whom 3 服务对象代表: 3/6 = 50% of the 社会评议 raters, although
+    # only 3/16 of all.
+    reps(camp, {"全体干部职工": 10, "党代表": 1, "人大代表": 1, "政协委员": 1, "服务对象代表": 3})
     c = composition(camp)
-    assert c.warnings == ["“服务对象”49 人,占 49.0%,应不少于 50.0%(至少 50 人)。"]
-    Representative.objects.filter(name="干部职工0").delete()
-    Representative.objects.filter(name="干部职工1").delete()
-    assert composition(camp).warnings == []  # 49 of 98 is exactly half
+    assert c.warnings == []
+    row = next(r for r in c.rows if r.name == "服务对象代表")
+    assert (row.pool, row.count, row.base, row.ok) == ("社会评议", 3, 6, True)
+    assert row.percent == 50.0
+
+
+def test_liangping_too_few_service_recipients_names_the_social_review(campaign_factory):
+    camp = _liangping(campaign_factory)
+    reps(camp, {"全体干部职工": 10, "党代表": 2, "人大代表": 1, "政协委员": 1, "服务对象代表": 2})
+    c = composition(camp)
+    assert c.warnings == ["“服务对象代表”2 人,占社会评议 6 人的 33.3%,应不少于 50.0%(至少 3 人)。"]
+    assert "社会评议" in c.warnings[0]
+
+
+def test_liangping_pool_without_representatives_is_warned(campaign_factory):
+    camp = _liangping(campaign_factory)
+    reps(camp, {"全体干部职工": 10})
+    assert composition(camp).warnings == ["“社会评议”尚未录入评议代表。"]
+
+
+def test_groups_without_pool_keep_the_share_of_all(campaign_factory):
+    camp = campaign_factory("liangping")
+    camp.groups.update(pool="")
+    reps(camp, {"全体干部职工": 10, "党代表": 1, "人大代表": 1, "政协委员": 1, "服务对象代表": 3})
+    c = composition(camp)
+    assert c.warnings == ["“服务对象代表”3 人,占 18.8%,应不少于 50.0%(至少 8 人)。"]
+    assert next(r for r in c.rows if r.name == "服务对象代表").base == 16
 
 
 def test_zhengfeng_new_representatives_at_least_one_third(campaign_factory):

@@ -1,4 +1,6 @@
-"""`manage.py demo`: the 千人评议机关 campaign of document 000, with synthetic ballots.
+"""`manage.py demo`: the 千人评议机关 campaign of document 000, with synthetic ballots, and beside
+it a small 两评一树 campaign of document 001 (a leadership team and five leaders, rated on
+工作评价 and 作风评价 by the 内部评议 and 社会评议 pools, online and on paper).
 
 Two years of the series are made (2025 closed, 2026 linked to it) so history and
 连续两年末位 have something to show. The generator is seeded; the seed is printed so a run can
@@ -22,20 +24,39 @@ from django.db import transaction
 
 from ballots.answers import KIND_OPTION, KIND_SPOILED, Storage
 from ballots.models import AccessCode, Ballot, Comment
-from ballots.online.codes import codes_unnamed, used_code_ids
+from ballots.online.codes import codes_for_representatives, codes_unnamed, used_code_ids
 from ballots.online.submit import ballot_submit
 from ballots.services import Answer, Layout
 from ballots.validity import refresh_serial_validity
-from campaigns.models import Campaign, CampaignUnit, Office, RepresentativeGroup, Unit
+from campaigns.models import (
+    Campaign,
+    CampaignUnit,
+    Office,
+    Representative,
+    RepresentativeGroup,
+    SubjectKind,
+    Unit,
+)
 from campaigns.services import (
     campaign_clone_for_next_year,
     campaign_create_from_preset,
     campaign_set_status,
 )
-from demo.data import CHANNELS, COMMENTS, DISTRICTS, UNITS_000
+from demo.data import (
+    CHANNELS,
+    COMMENTS,
+    DISTRICTS,
+    GIVEN,
+    LEADERS_001,
+    RATERS_001,
+    SURNAMES,
+    TEAM_001,
+    UNITS_000,
+)
 from demo.logins import DEMO_USERS, ensure_logins, logins_path
 
 SLUG = "qianren-2026"
+LIANGPING_SLUG = "liangping-2026"
 OFFICE = "某市评议办公室"
 
 
@@ -52,14 +73,19 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         exists = Campaign.objects.filter(slug=SLUG).exists()
+        liangping_exists = Campaign.objects.filter(slug=LIANGPING_SLUG).exists()
         built = False
+        seed = opts["seed"] if opts["seed"] is not None else secrets.randbelow(10**6)
+        if not (exists and liangping_exists):
+            self.stdout.write(f"随机种子 seed = {seed}(用 --seed {seed} 可复现)")
         if exists and not opts["if_missing"]:
             self.stderr.write(f"演示活动已存在({SLUG}),不重复创建。")
         elif not exists:
-            seed = opts["seed"] if opts["seed"] is not None else secrets.randbelow(10**6)
-            self.stdout.write(f"随机种子 seed = {seed}(用 --seed {seed} 可复现)")
             self.make(seed, opts["ballots"])
             built = True
+        # Each campaign is made once: a demo made before the 两评一树 one existed gains it.
+        if not liangping_exists:
+            self.make_liangping(seed)
         password, fresh = ensure_logins(reset=opts["reset_passwords"] or built)
         self.join_office()
         self.stdout.write("")
@@ -83,7 +109,9 @@ class Command(BaseCommand):
         office, _ = Office.objects.get_or_create(name=OFFICE, defaults={"level": "city"})
         usernames = [username for username, _role, _staff in DEMO_USERS]
         office.members.add(*get_user_model().objects.filter(username__in=usernames))
-        Campaign.objects.filter(slug__in=["qianren-2025", SLUG], office=None).update(
+        Campaign.objects.filter(
+            slug__in=["qianren-2025", SLUG, LIANGPING_SLUG], office=None
+        ).update(
             office=office)
 
     @staticmethod
@@ -211,3 +239,82 @@ class Command(BaseCommand):
         for group, channel, answers, texts in online:
             ballot_submit(campaign=campaign, code=pools[group.pk].pop(0), answers=answers,
                           comments=texts, channel=channel, layout=layout)
+
+    # --- 两评一树 (document 001) ---------------------------------------------------------------
+
+    @transaction.atomic
+    def make_liangping(self, seed: int) -> None:
+        """One leadership team and its five leaders (kinds, parent, posts), the representatives
+        of both pools with a code each; about two thirds vote online with their code, the rest
+        hand in paper ballots."""
+        rng = random.Random(f"liangping-{seed}")  # its own stream: the 千人评议 one is unchanged
+        office, _ = Office.objects.get_or_create(name=OFFICE, defaults={"level": "city"})
+        campaign = campaign_create_from_preset(
+            preset="liangping", slug=LIANGPING_SLUG, name="2026年市交通运输局“两评一树”",
+            year=2026, office=office,
+        )
+        categories = {c.name: c for c in campaign.categories.all()}
+        team, _ = Unit.objects.get_or_create(
+            name=TEAM_001, parent=None, defaults={"kind": SubjectKind.TEAM})
+        CampaignUnit.objects.create(campaign=campaign, unit=team, name=team.name, order=0,
+                                    category=categories[SubjectKind.TEAM.value])
+        for order, (name, post) in enumerate(LEADERS_001):
+            leader, _ = Unit.objects.get_or_create(
+                name=name, parent=team, defaults={"kind": SubjectKind.LEADER})
+            CampaignUnit.objects.create(campaign=campaign, unit=leader, name=name, post=post,
+                                        order=order, category=categories[SubjectKind.LEADER.value])
+        groups = {g.name: g for g in campaign.groups.all()}
+        people = iter(rng.sample([s + g for s in SURNAMES for g in GIVEN], sum(RATERS_001.values())))
+        Representative.objects.bulk_create(
+            Representative(campaign=campaign, group=groups[group], name=next(people))
+            for group, n in RATERS_001.items() for _i in range(n)
+        )
+        campaign = campaign_set_status(campaign=campaign, status=Campaign.Status.OPEN)
+        codes = codes_for_representatives(campaign=campaign, user=None)
+        quality = {u.pk: rng.uniform(0.88, 1.0) for u in campaign.units.all()}
+        units = list(campaign.units.order_by("category__order", "order"))
+        dimensions = list(campaign.dimensions.all())
+        options = {o.label: o for o in campaign.options.all()}
+        storage, layout = Storage.of(campaign), Layout.of(campaign)
+        paper: list[Ballot] = []
+        online = 0
+        for i, code in enumerate(codes):
+            group = code.group
+            assert group is not None
+            # Outside raters know the leaders less well than the staff do: more 不了解.
+            unknown = 0.02 if group.pool == "内部评议" else 0.12
+            cells = []
+            for unit in units:
+                for dim in dimensions:
+                    r, q = rng.random(), quality[unit.pk]
+                    if r < unknown:
+                        label = "不了解"
+                    elif r < unknown + q * 0.7:
+                        label = "满意"
+                    elif r < unknown + q * (1 - unknown):
+                        label = "基本满意"
+                    else:
+                        label = "不满意"
+                    cells.append((unit.pk, dim.pk, options[label].pk))
+            if i % 3:
+                ballot_submit(
+                    campaign=campaign, code=code.code, layout=layout,
+                    answers=[Answer(unit_id=u, dimension_id=d, option_id=o) for u, d, o in cells],
+                )
+                online += 1
+                continue
+            # On paper, one cell with two marks now and then.
+            spoiled = rng.randrange(len(cells)) if rng.random() < 0.3 else None
+            paper.append(Ballot(
+                campaign=campaign, source=Ballot.Source.PAPER, serial=f"{200001 + i:06d}",
+                group=group, answers=storage.encode(
+                    (u, d, o, KIND_SPOILED if k == spoiled else KIND_OPTION)
+                    for k, (u, d, o) in enumerate(cells)
+                ),
+            ))
+        Ballot.objects.bulk_create(paper)
+        refresh_serial_validity(campaign, [b.serial for b in paper])
+        self.stdout.write(
+            f"已创建 {campaign.slug}:1 个领导班子、{len(LEADERS_001)} 名领导干部,"
+            f"{len(codes)} 名评议代表;线上 {online} 份、纸质 {len(paper)} 份选票"
+        )
