@@ -64,3 +64,8 @@ def test_liangping_from_the_command_line_gives_the_hand_computed_result(tmp_path
     assert li["satisfaction_rate"] == 0.714286 and li["rank"] == 2
     assert li["flags"] == ["key_rectification", "key_rectification:作风评价"]
     assert Campaign.objects.get(slug="lp").units.get(name="李四").post == "副局长"
+    capsys.readouterr()
+    call_command("tally", "lp", "--format", "table")
+    table = capsys.readouterr().out
+    assert "重点整改(作风评价)" in table and "领导干部" in table
+    assert "名次  单位" not in table

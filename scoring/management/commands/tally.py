@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from campaigns.models import Campaign
+from campaigns.subjects import subject_noun
 from scoring import engine
 from scoring.tally import tally_campaign, tally_json
 
@@ -16,7 +17,15 @@ FLAG_NAMES = {
     engine.FLAG_VETOED: "一票否决",
     engine.FLAG_CONSECUTIVE_LAST_PLACE: "连续两年末位",
     engine.FLAG_NO_VOTES: "无有效票",
+    engine.FLAG_HONOURED: "先进",
 }
+
+
+def flag_name(flag: str) -> str:
+    """key_rectification:<dimension> reads 重点整改(<dimension>)."""
+    if flag.startswith(engine.FLAG_KEY_RECTIFICATION_ON):
+        return f"重点整改({flag.removeprefix(engine.FLAG_KEY_RECTIFICATION_ON)})"
+    return FLAG_NAMES.get(flag, flag)
 
 
 def _width(text: str) -> int:
@@ -66,7 +75,7 @@ class Command(BaseCommand):
             w(
                 f"【{cat.category.name}】优胜名额 {cat.category.winners},末位名额 {cat.category.last_place}"
             )
-            head = ["名次", "单位", score_name, "满意率", *labels, "未填", "多选", "认定", "等次"]
+            head = ["名次", subject_noun(u.unit.kind for u in cat.units), score_name, "满意率", *labels, "未填", "多选", "认定", "等次"]
             rows = []
             for u in cat.units:
                 rows.append(
@@ -78,7 +87,7 @@ class Command(BaseCommand):
                         *[str(n) for _label, n in u.counts],
                         str(u.blank),
                         str(u.spoiled),
-                        "、".join(FLAG_NAMES.get(f, f) for f in u.flags),
+                        "、".join(flag_name(f) for f in u.flags),
                         u.grade or "",
                     ]
                 )
