@@ -20,6 +20,7 @@ from ballots.models import Ballot
 from ballots.validity import REASON_ORDER
 from campaigns import rules as campaign_rules
 from campaigns.models import Campaign
+from campaigns.subjects import subject_label, subject_noun
 from scoring import engine
 from scoring.suppression import NAMES, OTHER
 from scoring.tally import BallotSummary, CampaignTally, Filters
@@ -27,6 +28,7 @@ from scoring.tally import BallotSummary, CampaignTally, Filters
 # In the order a reader looks for them (not the alphabetical order of the JSON).
 FLAG_ORDER = (
     engine.FLAG_WINNER,
+    engine.FLAG_HONOURED,
     engine.FLAG_LAST_PLACE,
     engine.FLAG_CONSECUTIVE_LAST_PLACE,
     engine.FLAG_KEY_RECTIFICATION,
@@ -40,6 +42,12 @@ FLAG_LABELS = {
     engine.FLAG_KEY_RECTIFICATION: gettext_lazy("重点整改"),
     engine.FLAG_VETOED: gettext_lazy("一票否决"),
     engine.FLAG_NO_VOTES: gettext_lazy("无有效票"),
+    engine.FLAG_HONOURED: gettext_lazy("先进科室"),
+}
+# 先进科室 names a section; a window is honoured as 满意窗口 (004), a station as 先进站所.
+HONOURED_BY_KIND = {
+    "办事窗口": gettext_lazy("满意窗口"),
+    "基层站所": gettext_lazy("先进站所"),
 }
 INVALID_LABELS = {
     "blank_ballot": gettext_lazy("空白票"),
@@ -68,11 +76,31 @@ def fmt_percent(x: Fraction | None, places: int = 2) -> str:
     return f"{d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):f}%"
 
 
-def ordered_flags(flags: tuple[str, ...]) -> list[tuple[str, str]]:
-    """(flag, label) in reading order."""
-    return [(f, str(FLAG_LABELS.get(f, f))) for f in FLAG_ORDER if f in flags] + [
-        (f, f) for f in flags if f not in FLAG_LABELS
-    ]
+def flag_label(flag: str, kind: str | None = None) -> str:
+    """A flag in words: `honoured` by the subject's kind (先进科室, 满意窗口, 先进站所),
+    `key_rectification:<dimension>` as "<dimension>重点整改"."""
+    if flag == engine.FLAG_HONOURED and kind in HONOURED_BY_KIND:
+        return str(HONOURED_BY_KIND[kind])
+    if flag.startswith(engine.FLAG_KEY_RECTIFICATION_ON):
+        return _("%(d)s重点整改") % {"d": flag[len(engine.FLAG_KEY_RECTIFICATION_ON):]}
+    return str(FLAG_LABELS.get(flag, flag))
+
+
+def ordered_flags(flags: tuple[str, ...], kind: str | None = None) -> list[tuple[str, str]]:
+    """(flag, label) in reading order; the per-dimension lines right after 重点整改."""
+    out: list[str] = []
+    for f in FLAG_ORDER:
+        if f in flags:
+            out.append(f)
+        if f == engine.FLAG_KEY_RECTIFICATION:
+            out += [x for x in flags if x.startswith(engine.FLAG_KEY_RECTIFICATION_ON)]
+    out += [f for f in flags if f not in out]
+    return [(f, flag_label(f, kind)) for f in out]
+
+
+def flag_css(flag: str) -> str:
+    """The class of a flag's badge: a per-dimension line looks like 重点整改."""
+    return flag.split(":", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -82,10 +110,21 @@ class Row:
     result: engine.UnitResult
     unit_id: int
     counts: list[int]  # in scale order
+    post: str = ""  # a leader's 职务
+    dimension_rates: tuple[str, ...] = ()  # per dimension, in `Table.dimensions` order
 
     @property
     def name(self) -> str:
         return self.result.unit.name
+
+    @property
+    def label(self) -> str:
+        """The name as shown: a leader with the post beside it."""
+        return subject_label(self.result.unit.name, self.post)
+
+    @property
+    def parent(self) -> str:
+        return self.result.unit.parent or ""
 
     @property
     def rank(self) -> int | None:
@@ -101,7 +140,7 @@ class Row:
 
     @property
     def flags(self) -> list[tuple[str, str]]:
-        return ordered_flags(self.result.flags)
+        return ordered_flags(self.result.flags, self.result.unit.kind)
 
     @property
     def flag_text(self) -> str:
@@ -117,6 +156,10 @@ class Table:
     rate_svg: str = ""
     pdf_columns: list[str] = field(default_factory=list)  # filled by scoring.reports.pdf
     flag_notes: tuple[str, ...] = ()  # filled by `tables`: why a unit carries two verdicts
+    dimensions: tuple[str, ...] = ()  # a column each, where the campaign has several
+    noun: str = ""  # what the subjects are called in the name column (单位, 领导干部, …)
+    # (name, rates per pool + together, scores per pool + together): scoring.reports.pdf
+    pools: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -187,17 +230,47 @@ def breakdown_note(t: CampaignTally, attr: str) -> str:
     ) % {"what": NAMES[attr], "n": s.minimum}
 
 
+def dimension_names(t: CampaignTally) -> tuple[str, ...]:
+    """The campaign's dimensions in their configured order, where there are several (a column
+    each); () with one or none."""
+    names = tuple(t.campaign.dimensions.order_by("order", "id").values_list("name", flat=True))
+    return names if len(names) > 1 else ()
+
+
+def dimension_rates(u: engine.UnitResult, dimensions: tuple[str, ...]) -> tuple[str, ...]:
+    """The satisfaction rate on each dimension ("—" for one the filter left out)."""
+    by = {b.key: b for b in u.by_dimension}
+    return tuple(
+        fmt_percent(by[d].satisfaction_rate) if d in by else "—" for d in dimensions
+    )
+
+
+def posts_of(t: CampaignTally) -> dict[str, str]:
+    """Unit key → the leader's post (职务), for those that have one."""
+    return {str(pk): post for pk, post in t.campaign.units.exclude(post="").values_list("id", "post")}
+
+
+def noun_of(t: CampaignTally) -> str:
+    """What the campaign's subjects are called in headings (subject_noun: 单位 when all are)."""
+    return subject_noun(u.kind for u in t.input.units)
+
+
 def tables(t: CampaignTally) -> list[Table]:
     labels = [o.label for o in t.input.options]
+    dims = dimension_names(t)
+    posts = posts_of(t)
     return [
         Table(
             c,
             [
-                Row(u, int(u.unit.key), [dict(u.counts).get(label, 0) for label in labels])
+                Row(u, int(u.unit.key), [dict(u.counts).get(label, 0) for label in labels],
+                    post=posts.get(u.unit.key, ""), dimension_rates=dimension_rates(u, dims))
                 for u in c.units
             ],
             number=cn_number(i + 4),  # after 一 选票, 二 奖惩, 三 规则
             flag_notes=both_verdicts_notes(c, t.input.threshold),
+            dimensions=dims,
+            noun=subject_noun(u.unit.kind for u in c.units),
         )
         for i, c in enumerate(t.result.categories)
     ]
@@ -208,6 +281,7 @@ class FlagList:
     flag: str
     label: str
     units: list[tuple[str, engine.UnitResult]]  # (category name, unit), in table order
+    heading: str = ""  # the list's title: 优胜单位, 重点整改领导干部, 先进科室, 工作评价重点整改
 
     def by_category(self) -> list[tuple[str, str]]:
         """(category, "单位(名次)、…") for a compact listing."""
@@ -218,20 +292,75 @@ class FlagList:
 
 
 def flagged(t: CampaignTally) -> list[FlagList]:
-    """The lists leaders ask for first, empty lists kept (an empty list is news too)."""
+    """The lists leaders ask for first, empty lists kept (an empty list is news too); the
+    honoured sub-units where the campaign has a quota, and the per-dimension lines where it
+    draws them."""
+    noun = noun_of(t)
+    everyone = [(c.category.name, u) for c in t.result.categories for u in c.units]
+    flags = [engine.FLAG_WINNER]
+    if t.input.honoured_quota:
+        flags.append(engine.FLAG_HONOURED)
+    flags += [engine.FLAG_LAST_PLACE, engine.FLAG_CONSECUTIVE_LAST_PLACE,
+              engine.FLAG_KEY_RECTIFICATION]
+    if t.input.dimension_line:
+        flags += [engine.FLAG_KEY_RECTIFICATION_ON + d for d in dimension_names(t)
+                  or t.campaign.dimensions.values_list("name", flat=True)]
+    flags.append(engine.FLAG_VETOED)
     out = []
-    for flag in (
-        engine.FLAG_WINNER,
-        engine.FLAG_LAST_PLACE,
-        engine.FLAG_CONSECUTIVE_LAST_PLACE,
-        engine.FLAG_KEY_RECTIFICATION,
-        engine.FLAG_VETOED,
-    ):
-        units = [
-            (c.category.name, u) for c in t.result.categories for u in c.units if flag in u.flags
-        ]
-        out.append(FlagList(flag, str(FLAG_LABELS[flag]), units))
+    for flag in flags:
+        units = [(cat, u) for cat, u in everyone if flag in u.flags]
+        if flag == engine.FLAG_HONOURED:
+            kinds = {u.unit.kind for _c, u in everyone if u.unit.kind in engine.SUB_UNIT_KINDS}
+            label = "、".join(sorted({flag_label(flag, k) for k in kinds})) or flag_label(flag)
+            heading = label
+        elif flag.startswith(engine.FLAG_KEY_RECTIFICATION_ON):
+            label = heading = flag_label(flag)
+        else:
+            label = flag_label(flag)
+            heading = label + noun
+        out.append(FlagList(flag, label, units, heading))
     return out
+
+
+def pool_rows(t: CampaignTally, u: engine.UnitResult, labels: list[str]) -> list[dict[str, Any]]:
+    """A subject's figures per review pool (内部评议, 社会评议) as published (merged like the
+    groups, scoring.suppression) and together (合计); [] where the ballots have no pools."""
+    published = published_breakdown(t, u, "pool") if u.by_pool else []
+    if not published:
+        return []
+    parts: list[tuple[str, Any]] = [(slice_label(b.key), b) for b in published]
+    parts.append((_("合计"), u))
+    return [
+        {
+            "key": key,
+            "score": fmt_number(b.score),
+            "rate": fmt_percent(b.satisfaction_rate),
+            "counts": [dict(b.counts).get(label, 0) for label in labels],
+            "blank": b.blank,
+            "spoiled": b.spoiled,
+        }
+        for key, b in parts
+    ]
+
+
+def pool_names(t: CampaignTally) -> list[str]:
+    """The pools the breakdowns show (其他 last), in the order of the first unit's."""
+    for c in t.result.categories:
+        for u in c.units:
+            if u.by_pool:
+                return [b.key for b in published_breakdown(t, u, "pool")]
+    return []
+
+
+def sub_units(t: CampaignTally, parent: str | None = None) -> list[tuple[str, str, Row]]:
+    """(category, parent, row) of the subjects with a parent (all, or those under `parent`),
+    in table order: a unit's sections, windows and stations, a team's leaders."""
+    return [
+        (table.name, r.parent, r)
+        for table in tables(t)
+        for r in table.rows
+        if r.parent and (parent is None or r.parent == parent)
+    ]
 
 
 CN_DIGITS = "零一二三四五六七八九"
@@ -318,6 +447,8 @@ def filtered_summary_rows(t: CampaignTally) -> list[tuple[str, int]]:
             qs = qs.filter(**{attr: value})
     if f.group is not None:
         qs = qs.filter(group__name=f.group)
+    if f.pool is not None:
+        qs = qs.filter(group__pool=f.pool)
     total = valid = 0
     by_source: dict[str, int] = {}
     reasons: dict[str, int] = {}
@@ -345,6 +476,8 @@ def context(t: CampaignTally) -> dict[str, Any]:
         "options": [o.label for o in t.input.options],
         "tables": tables(t),
         "flagged": flagged(t),
+        "noun": noun_of(t),
+        "dimensions": dimension_names(t),
         "rules": rules_in_words(t.campaign, t.input.scale),
         "summary": summary_rows(t),
         "fingerprint": tally_fingerprint(tally_json(t.campaign, t)),

@@ -29,12 +29,17 @@ from scoring.presentation import (
     FLAG_LABELS,
     breakdown_note,
     context,
+    dimension_names,
+    dimension_rates,
     filtered_summary_rows,
     fmt_number,
     fmt_percent,
+    noun_of,
     ordered_flags,
+    pool_rows,
     published_breakdown,
     slice_label,
+    sub_units,
     with_whole_verdicts,
 )
 from scoring.publication import check_publish, live_publication, results_publish, results_unpublish
@@ -77,6 +82,7 @@ class FilterForm(forms.Form):
     dimension = forms.ChoiceField(label=gettext_lazy("评议内容"), required=False)
     channel = SliceField("channel", label=gettext_lazy("渠道"), required=False)
     group = SliceField("group", label=gettext_lazy("代表类别"), required=False)
+    pool = SliceField("pool", label=gettext_lazy("评议范围"), required=False)
     district = SliceField("district", label=gettext_lazy("片区"), required=False)
     source = SliceField("source", label=gettext_lazy("来源"), required=False)
 
@@ -89,6 +95,10 @@ class FilterForm(forms.Form):
         sources = dict(Ballot.Source.choices)
         groups = campaign.groups.order_by("order", "id").values_list("name", flat=True)
         alone_groups = set(suppression.alone("group"))
+        pools = dict.fromkeys(
+            campaign.groups.exclude(pool="").order_by("order", "id").values_list("pool", flat=True)
+        )
+        alone_pools = set(suppression.alone("pool"))
         choices: dict[str, list[tuple[str, StrOrPromise]]] = {
             "dimension": everything
             + [
@@ -97,6 +107,7 @@ class FilterForm(forms.Form):
             ],
             "channel": everything + [(v, v) for v in suppression.alone("channel")],
             "group": everything + [(g, g) for g in groups if g in alone_groups],
+            "pool": everything + [(p, p) for p in pools if p in alone_pools],
             "district": everything + [(v, v) for v in suppression.alone("district")],
             "source": everything + [(v, sources.get(v, v)) for v in suppression.alone("source")],
         }
@@ -214,7 +225,7 @@ def _history(campaign: Campaign, registry_id: int | None) -> list[dict[str, obje
                         "rank": u.rank,
                         "score": fmt_number(u.score),
                         "rate": fmt_percent(u.satisfaction_rate),
-                        "flags": ordered_flags(u.flags),
+                        "flags": ordered_flags(u.flags, u.unit.kind),
                     }
                 )
         previous = previous.previous
@@ -247,6 +258,7 @@ def unit_results(request: HttpRequest, slug: str, unit_id: int) -> HttpResponse:
         ]
 
     category = next(c for c in t.result.categories if any(x is u for x in c.units))
+    dims = dimension_names(t)
     # Texts only, ordered by text: never the ballot, its time, its group or anything else that
     # could point to who wrote it.
     comments = list(
@@ -264,15 +276,22 @@ def unit_results(request: HttpRequest, slug: str, unit_id: int) -> HttpResponse:
             "ranked": sum(1 for x in category.units if x.rank),
             "score": fmt_number(u.score),
             "rate": fmt_percent(u.satisfaction_rate),
-            "flags": ordered_flags(u.flags),
+            "flags": ordered_flags(u.flags, u.unit.kind),
+            "noun": noun_of(t),
+            "dimensions": list(zip(dims, dimension_rates(u, dims), strict=True)),
             "options": labels,
             "counts": [dict(u.counts).get(label, 0) for label in labels],
             # (heading, rows, note): the slices merged by the tally (scoring.suppression),
             # the same for every role; a withheld breakdown keeps its heading and its note.
             "breakdowns": [
                 (_("分评议内容"), rows("dimension"), ""),
+                # The review pools (两评一树) each and together; merged like the groups.
+                (_("分评议范围"), pool_rows(t, u, labels),
+                 breakdown_note(t, "pool") if u.by_pool else ""),
                 *[(str(title), rows(attr), breakdown_note(t, attr)) for attr, title in BREAKDOWNS],
             ],
+            "sub_units": [row for _c, _p, row in sub_units(t, cu.name)]
+            if u.unit.kind != "领导干部" else [],
             "history": _history(campaign, cu.unit_id),
             "comments": comments,
         },
@@ -355,7 +374,7 @@ def public_results(request: HttpRequest, slug: str) -> HttpResponse:
                         if u["satisfaction_rate"] is None
                         else Fraction(str(u["satisfaction_rate"]))
                     ),
-                    "flags": ordered_flags(tuple(u["flags"])),
+                    "flags": ordered_flags(tuple(u["flags"]), u.get("kind")),
                 }
                 for u in c["units"]
             ],

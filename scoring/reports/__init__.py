@@ -80,9 +80,12 @@ def composition_table(campaign: Campaign) -> dict[str, Any] | None:
     }
 
 
-def needs_breakdowns(fmt: str) -> bool:
+def needs_breakdowns(fmt: str, campaign: Campaign | None = None) -> bool:
     """Only the workbook shows breakdowns (by channel, group, district); the PDFs show the
-    ranking figures alone, which the plain tally gives faster and identically."""
+    ranking figures alone, which the plain tally gives faster and identically, except the
+    review pools (两评一树) where the groups have them: the ranking PDF shows those too."""
+    if fmt == "pdf" and campaign is not None:
+        return campaign.groups.exclude(pool="").exists()
     return fmt == "xlsx"
 
 
@@ -96,7 +99,7 @@ def build_report(
 ) -> Report:
     if fmt not in FORMATS:
         raise ValueError(fmt)
-    t = tallied or tally_campaign(campaign, breakdowns=needs_breakdowns(fmt))
+    t = tallied or tally_campaign(campaign, breakdowns=needs_breakdowns(fmt, campaign))
     stem = f"{campaign.slug}-{campaign.year}"
     if fmt == "xlsx":
         from scoring.reports.excel import sheets, write_workbook
@@ -132,7 +135,7 @@ def run_report_job(job: Any, progress: Progress) -> None:
     campaign = Campaign.objects.get(pk=job.campaign_id)
     params = job.params
     progress(0, 3, _("正在计票"))
-    t = tally_campaign(campaign, breakdowns=needs_breakdowns(params["format"]))
+    t = tally_campaign(campaign, breakdowns=needs_breakdowns(params["format"], campaign))
     progress(1, 3, _("正在生成报告"))
     report = build_report(
         campaign,

@@ -22,16 +22,20 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ballots.models import Comment
+from campaigns.subjects import subject_label, subject_noun
 from scoring import engine
 from scoring.presentation import (
-    FLAG_LABELS,
     INVALID_LABELS,
     SOURCE_LABELS,
     breakdown_note,
+    dimension_names,
+    flagged,
     ordered_flags,
+    posts_of,
     published_breakdown,
     rules_in_words,
     slice_label,
+    sub_units,
 )
 from scoring.tally import CampaignTally, tally_fingerprint, tally_json
 
@@ -158,15 +162,8 @@ def summary_sheet(t: CampaignTally, entry_mode: str) -> Sheet:
         yield [_("无效票"), b.invalid]
         for reason, n in b.invalid_reasons.items():
             yield [_("无效:%(r)s") % {"r": INVALID_LABELS.get(reason, reason)}, n]
-        for flag in (
-            engine.FLAG_WINNER,
-            engine.FLAG_LAST_PLACE,
-            engine.FLAG_CONSECUTIVE_LAST_PLACE,
-            engine.FLAG_KEY_RECTIFICATION,
-            engine.FLAG_VETOED,
-        ):
-            units = [u.unit.name for u in t.flagged(flag)]
-            yield [str(FLAG_LABELS[flag]) + _("单位"), "、".join(units) or _("无")]
+        for fl in flagged(t):
+            yield [fl.heading, "、".join(u.unit.name for _c, u in fl.units) or _("无")]
         yield [_("计票指纹"), tally_fingerprint(tally_json(c, t))]
 
     return Sheet(
@@ -180,8 +177,11 @@ def summary_sheet(t: CampaignTally, entry_mode: str) -> Sheet:
 
 def category_sheet(t: CampaignTally, cat: engine.CategoryResult) -> Sheet:
     labels = _labels(t)
-    header = [_("名次"), _("单位"), _("得分"), _("满意率"), *labels, _("未填"), _("废票")]
-    header += [_("认定")]
+    dims = dimension_names(t)
+    posts = posts_of(t)
+    noun = subject_noun(u.unit.kind for u in cat.units)
+    header = [_("名次"), noun, _("得分"), _("满意率"), *[_("%(d)s满意率") % {"d": d} for d in dims]]
+    header += [*labels, _("未填"), _("废票"), _("认定")]
     grades = bool(t.input.grade_bands)  # 等次 only where the campaign grades units
     if grades:
         header.append(_("等次"))
@@ -189,15 +189,17 @@ def category_sheet(t: CampaignTally, cat: engine.CategoryResult) -> Sheet:
     def rows() -> Iterator[list[Any]]:
         for u in cat.units:
             counts = dict(u.counts)
+            by_dim = {b.key: b.satisfaction_rate for b in u.by_dimension}
             yield [
                 u.rank,
-                u.unit.name,
+                subject_label(u.unit.name, posts.get(u.unit.key, "")),
                 num(u.score),
                 num(u.satisfaction_rate, Percent),
+                *[num(by_dim.get(d), Percent) for d in dims],
                 *[counts.get(label, 0) for label in labels],
                 u.blank,
                 u.spoiled,
-                "、".join(label for _f, label in ordered_flags(u.flags)),
+                "、".join(label for _f, label in ordered_flags(u.flags, u.unit.kind)),
                 *([u.grade or ""] if grades else []),
             ]
 
@@ -225,7 +227,8 @@ def category_sheet(t: CampaignTally, cat: engine.CategoryResult) -> Sheet:
         cat.category.name,
         header,
         rows(),
-        widths=[6, 26, 10, 10, *[9] * len(labels), 7, 7, 24, *([8] if grades else [])],
+        widths=[6, 26, 10, 10, *[12] * len(dims), *[9] * len(labels), 7, 7, 24,
+                *([8] if grades else [])],
         preamble=[
             [
                 _("%(c)s(优胜 %(w)d 名,末位 %(l)d 名)")
@@ -294,6 +297,39 @@ def breakdown_sheet(t: CampaignTally, title: str, what: str, attr: str) -> Sheet
     )
 
 
+def sub_units_sheet(t: CampaignTally) -> Sheet | None:
+    """下级评议对象: the sections, windows, stations and leaders with their parent (None when
+    the campaign has none), each parent's together."""
+    subs = sorted(sub_units(t), key=lambda s: s[1])
+    if not subs:
+        return None
+    dims = dimension_names(t)
+
+    def rows() -> Iterator[list[Any]]:
+        for cat, parent, r in subs:
+            u = r.result
+            by_dim = {b.key: b.satisfaction_rate for b in u.by_dimension}
+            yield [
+                parent,
+                r.label,
+                u.unit.kind,
+                cat,
+                u.rank,
+                num(u.score),
+                num(u.satisfaction_rate, Percent),
+                *[num(by_dim.get(d), Percent) for d in dims],
+                r.flag_text,
+            ]
+
+    return Sheet(
+        _("下级评议对象"),
+        [_("上级单位"), _("评议对象"), _("类型"), _("类别"), _("名次"), _("得分"), _("满意率"),
+         *[_("%(d)s满意率") % {"d": d} for d in dims], _("认定")],
+        rows(),
+        widths=[24, 26, 10, 18, 6, 10, 10, *[12] * len(dims), 24],
+    )
+
+
 def comments_sheet(t: CampaignTally) -> Sheet:
     names = {u.key: u.name for u in t.input.units}
 
@@ -347,9 +383,13 @@ def sheets(
         )
     for cat in t.result.categories:
         yield category_sheet(t, cat)
+    if (subs := sub_units_sheet(t)) is not None:
+        yield subs
     yield votes_sheet(t)
     yield breakdown_sheet(t, _("分渠道"), _("渠道"), "channel")
     yield breakdown_sheet(t, _("分类别"), _("代表类别"), "group")
+    if any(u.by_pool for c in t.result.categories for u in c.units):
+        yield breakdown_sheet(t, _("分评议范围"), _("评议范围"), "pool")
     if any(u.by_district for c in t.result.categories for u in c.units):
         yield breakdown_sheet(t, _("分片区"), _("片区"), "district")
     if comments:

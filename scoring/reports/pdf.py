@@ -14,8 +14,20 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from campaigns.subjects import count_subjects
 from scoring import charts
-from scoring.presentation import FlagList, Table, context
+from scoring.presentation import (
+    FlagList,
+    Table,
+    breakdown_note,
+    cn_number,
+    context,
+    fmt_number,
+    fmt_percent,
+    pool_names,
+    published_breakdown,
+    sub_units,
+)
 from scoring.reports.weasy import html_to_pdf
 from scoring.tally import CampaignTally
 
@@ -45,11 +57,15 @@ def ranking_columns(table: Table, options: list[str], grades: bool) -> list[str]
     once, instead of measuring every cell's narrowest and widest width first, which was a third
     of the report's time. So the widths are worked out here as the automatic layout would:
     each column as wide as its widest text, the page's width shared in proportion."""
-    header = [_("名次"), _("单位"), _("得分"), _("满意率"), *options, _("未填"), _("废票")]
+    # A dimension's column is headed on two lines: the dimension, then 满意率.
+    dims = [max(d, _("满意率"), key=text_em) for d in table.dimensions]
+    header = [_("名次"), table.noun or _("单位"), _("得分"), _("满意率"), *dims, *options,
+              _("未填"), _("废票")]
     header += [_("认定")] + ([_("等次")] if grades else [])
     widths = [text_em(h, 1.05) for h in header]  # bold
     for r in table.rows:
-        cells = [str(r.rank or "—"), r.name, r.score, r.rate, *map(str, r.counts)]
+        cells = [str(r.rank or "—"), r.label, r.score, r.rate, *r.dimension_rates,
+                 *map(str, r.counts)]
         cells += [str(r.result.blank), str(r.result.spoiled)]
         flags = sum(text_em(label, FLAG_EM[0]) + FLAG_EM[1] for _f, label in r.flags)
         row = [text_em(c) for c in cells] + [flags]
@@ -91,8 +107,16 @@ def ranking_pdf(
         table.score_svg = chart_image(table.score_svg)
         table.rate_svg = chart_image(table.rate_svg)
         table.pdf_columns = ranking_columns(table, ctx["options"], bool(t.input.grade_bands))
+    pools = pool_names(t)
+    for table in ctx["tables"] if pools else []:
+        table.pools = pool_table(t, table, pools)
     flagged: list[FlagList] = ctx["flagged"]
+    subs = sorted(sub_units(t), key=lambda s: s[1])  # stable: under each parent in table order
     ctx |= {
+        "pools": pools,
+        "pool_note": breakdown_note(t, "pool") if pools else "",
+        "sub_units": subs,
+        "sub_units_number": cn_number(len(ctx["tables"]) + 4),
         "flagged": [(fl, kv_width(fl.by_category())) for fl in flagged],
         "summary_width": kv_width(ctx["summary"]),
         "generated_at": timezone.localtime(),
@@ -103,6 +127,19 @@ def ranking_pdf(
         "phases": list(t.campaign.phases.order_by("order", "id")),
     }
     return _html_to_pdf(render_to_string("scoring/report_pdf.html", ctx))
+
+
+def pool_table(
+    t: CampaignTally, table: Table, pools: list[str]
+) -> list[tuple[str, list[str], list[str]]]:
+    """Each subject's satisfaction rate and score per review pool and together."""
+    out = []
+    for r in table.rows:
+        by = {b.key: b for b in published_breakdown(t, r.result, "pool")}
+        rates = [fmt_percent(by[p].satisfaction_rate) if p in by else "—" for p in pools]
+        scores = [fmt_number(by[p].score) if p in by else "—" for p in pools]
+        out.append((r.label, [*rates, r.rate], [*scores, r.score]))
+    return out
 
 
 def unit_comments(t: CampaignTally, unit_key: str | None = None) -> list[tuple[str, list[str]]]:
@@ -123,6 +160,11 @@ def feedback_pdf(t: CampaignTally, unit_keys: list[str] | None = None) -> bytes:
     ctx = context(t)
     total = {c.category.key: sum(1 for u in c.units if u.rank) for c in t.result.categories}
     comments = dict(unit_comments(t))
+    of = {
+        c.category.key: "" if all(u.unit.kind == "单位" for u in c.units)
+        else count_subjects(u.unit.kind for u in c.units if u.rank)
+        for c in t.result.categories
+    }
     sheets = []
     for c in t.result.categories:
         for u in c.units:
@@ -132,6 +174,8 @@ def feedback_pdf(t: CampaignTally, unit_keys: list[str] | None = None) -> bytes:
                 {
                     "category": c.category.name,
                     "ranked": total[c.category.key],
+                    # "共 2 名领导干部" where the category's subjects are not all units.
+                    "of": of[c.category.key],
                     "u": u,
                     "row": next(r for tb in ctx["tables"] for r in tb.rows if r.result is u),
                     "comments": comments.get(u.unit.name, []),
