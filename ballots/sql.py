@@ -34,6 +34,7 @@ from campaigns.models import (
     Dimension,
     RatingOption,
     Representative,
+    Unit,
 )
 
 
@@ -412,9 +413,9 @@ def one_round_trip_reads() -> bool:
 
 
 def ballot_page_row(slug: str, client: str) -> tuple[Any, ...] | None:
-    """The campaign's columns, its units, dimensions and options as JSON arrays in ballot
-    order, and `client`'s recent wrong codes: one round trip (PostgreSQL), None if no such
-    campaign. Hundreds of representatives submit in one hall: four round trips, each with
+    """The campaign's columns, its units (with their kind and post), dimensions and options
+    as JSON arrays in ballot order, and `client`'s recent wrong codes: one round trip
+    (PostgreSQL), None if no such campaign. Hundreds of representatives submit in one hall: four round trips, each with
     its Python and its planning in the database, were a fifth of a submission's time."""
     attempts, params = recent_attempts_sql(client)
     return fetchone_prepared(_ballot_page_sql(attempts), [*params, slug])
@@ -425,14 +426,15 @@ def _ballot_page_sql(attempts: str) -> str:
     """The query of `ballot_page_row` around the wrong-code count's subquery: built once."""
     qn = connection.ops.quote_name
     columns = ", ".join(f"c.{qn(f.column)}" for f in Campaign._meta.concrete_fields)
-    units, cats, dims, opts = (
-        m._meta.db_table for m in (CampaignUnit, Category, Dimension, RatingOption)
+    units, cats, dims, opts, registry = (
+        m._meta.db_table for m in (CampaignUnit, Category, Dimension, RatingOption, Unit)
     )
     return f"""
         SELECT {columns},
-            (SELECT json_agg(json_build_array(u.id, u.name, u.category_id, k.name)
+            (SELECT json_agg(json_build_array(u.id, u.name, u.category_id, k.name, r.kind, u.post)
                              ORDER BY k."order", u."order", u.id)
-             FROM {units} u JOIN {cats} k ON k.id = u.category_id WHERE u.campaign_id = c.id),
+             FROM {units} u JOIN {cats} k ON k.id = u.category_id
+             JOIN {registry} r ON r.id = u.unit_id WHERE u.campaign_id = c.id),
             (SELECT json_agg(json_build_array(d.id, d.name) ORDER BY d."order", d.id)
              FROM {dims} d WHERE d.campaign_id = c.id),
             (SELECT json_agg(json_build_array(o.id, o.label) ORDER BY o."order", o.id)
@@ -443,16 +445,18 @@ def _ballot_page_sql(attempts: str) -> str:
 
 
 def ballot_items_rows(campaign_id: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The ballot's units (id, name, category id, category name) in ballot order, and its
-    dimensions and options as (0 or 1, id, name, order): two round trips of plain SQL, since
-    every submission on SQLite reads this and building three ORM queries cost more than
-    running them."""
+    """The ballot's units (id, name, category id, category name, kind, post) in ballot order,
+    and its dimensions and options as (0 or 1, id, name, order): two round trips of plain
+    SQL, since every submission on SQLite reads this and building three ORM queries cost more
+    than running them."""
     unit_t, cat_t = CampaignUnit._meta.db_table, Category._meta.db_table
     dim_t, opt_t = Dimension._meta.db_table, RatingOption._meta.db_table
+    reg_t = Unit._meta.db_table
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT u.id, u.name, u.category_id, c.name FROM {unit_t} u "
-            f"JOIN {cat_t} c ON c.id = u.category_id WHERE u.campaign_id = %s "
+            f"SELECT u.id, u.name, u.category_id, c.name, r.kind, u.post FROM {unit_t} u "
+            f"JOIN {cat_t} c ON c.id = u.category_id "
+            f"JOIN {reg_t} r ON r.id = u.unit_id WHERE u.campaign_id = %s "
             'ORDER BY c."order", u."order", u.id',
             [campaign_id],
         )

@@ -120,6 +120,14 @@ def scale_in_words(campaign: Campaign, scale: ScaleTerms | None = None) -> list[
     scale = scale if scale is not None else configured_scale(campaign)
     weights = "、".join(f"{o.label} {_number(o.weight)} 分" for o in scale.options)
     rules = [_("评价等次及分值:%(w)s。") % {"w": weights}]
+    if not _units_only(campaign):
+        # Leaders, teams, sections: the same rule without calling them 单位.
+        if (blank_means := campaign.blank_means) is not None:
+            rules.append(_("未填写的评议对象按“%(o)s”计;同一评议对象多选的,计为废票,不计入任何等次。")
+                         % {"o": blank_means.label})
+        else:
+            rules.append(_("未填写的评议对象不计票;同一评议对象多选的,计为废票,不计入任何等次。"))
+        return rules
     if (blank_means := campaign.blank_means) is not None:
         rules.append(
             _("未填写的单位按“%(o)s”计;同一单位多选的,该单位计为废票,不计入任何等次。")
@@ -128,6 +136,11 @@ def scale_in_words(campaign: Campaign, scale: ScaleTerms | None = None) -> list[
     else:
         rules.append(_("未填写的单位不计票;同一单位多选的,该单位计为废票,不计入任何等次。"))
     return rules
+
+
+def _units_only(campaign: Campaign) -> bool:
+    kinds = campaign.units.values_list("unit__kind", flat=True).distinct()
+    return subject_noun(kinds) == str(SubjectKind.UNIT.label)
 
 
 def quotas_in_words(campaign: Campaign) -> list[str]:
@@ -149,10 +162,9 @@ def quotas_in_words(campaign: Campaign) -> list[str]:
 
 def threshold_in_words(campaign: Campaign) -> str:
     t = {"t": _percent(Decimal(campaign.threshold))}
-    kinds = campaign.units.values_list("unit__kind", flat=True).distinct()
-    noun = subject_noun(kinds)
-    if noun == str(SubjectKind.UNIT.label):
+    if _units_only(campaign):
         return _("满意率低于 %(t)s 的单位(末位单位除外)列为重点整改单位。") % t
+    noun = subject_noun(campaign.units.values_list("unit__kind", flat=True).distinct())
     return _("满意率低于 %(t)s 的%(u)s(末位除外)列为重点整改,限期整改。") % {**t, "u": noun}
 
 

@@ -133,3 +133,4 @@ def test_zero_quotas_honours_and_the_dimension_line_are_said_and_follow_the_kind
         CampaignUnit.objects.create(campaign=campaign, unit=unit, category=first, name=name)
     threshold = rules.threshold_in_words(campaign)
     assert "评议对象" in threshold and "单位" not in threshold
+    assert not any("单位" in r for r in rules.scale_in_words(campaign))

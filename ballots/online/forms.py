@@ -3,6 +3,7 @@ values (a normalised code; `Answer`s and a comments mapping), never raw POST str
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,10 +15,13 @@ from django.utils.translation import gettext_lazy
 from ballots import sql
 from ballots.online.codes import normalise
 from ballots.services import Answer
+from ballots.wording import SubjectWords, subject_words
 from campaigns.models import (
     Campaign,
     RepresentativeGroup,
+    SubjectKind,
 )
+from campaigns.subjects import subject_label
 
 COMMENT_MAX = 2000
 
@@ -61,10 +65,18 @@ class BallotUnit:
     pk: int
     name: str
     category: Named
+    # 评议对象的类型 (campaigns.models.SubjectKind) and a leader's post (职务).
+    kind: str = SubjectKind.UNIT.value
+    post: str = ""
 
     @property
     def category_id(self) -> int:
         return self.category.pk
+
+    @property
+    def label(self) -> str:
+        """The name as the ballot shows it: a leader with the post, "张三(局长)"."""
+        return subject_label(self.name, self.post)
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,11 @@ class BallotItems:
     dimensions: list[Named]
     options: list[BallotOption]
 
+    @functools.cached_property
+    def words(self) -> SubjectWords:
+        """What the page calls the units: 单位 for units only, else by their kinds."""
+        return subject_words(u.kind for u in self.units)
+
     @classmethod
     def of(cls, campaign: Campaign) -> BallotItems:
         rows, named = sql.ballot_items_rows(campaign.pk)
@@ -98,13 +115,13 @@ class BallotItems:
         dimensions: Iterable[Sequence[Any]],
         options: Iterable[Sequence[Any]],
     ) -> BallotItems:
-        """From (id, name, category id, category name) per unit and (id, name) per dimension
-        and option, each in ballot order."""
+        """From (id, name, category id, category name, kind, post) per unit and (id, name) per
+        dimension and option, each in ballot order."""
         categories: dict[int, Named] = {}
         listed = []
-        for pk, name, cat_id, cat_name in units:
+        for pk, name, cat_id, cat_name, kind, post in units:
             category = categories.setdefault(cat_id, Named(cat_id, cat_name))
-            listed.append(BallotUnit(pk, name, category))
+            listed.append(BallotUnit(pk, name, category, kind, post or ""))
         return cls(
             units=listed,
             dimensions=[Named(pk, name) for pk, name in dimensions],
@@ -220,11 +237,11 @@ class BallotForm(forms.Form):
             block = UnitBlock(unit=unit, comment=f"c{unit.pk}")
             for dim in cell_dims:
                 name = field_name(unit.pk, dim.pk if dim else None)
-                label = unit.name if dim is None else f"{unit.name} · {dim.name}"
+                label = unit.label if dim is None else f"{unit.label} · {dim.name}"
                 self.fields[name] = OptionField(label=label, choices=choices, option_ids=option_ids)
                 block.cells.append(Cell(name=name, unit=unit, dimension=dim))
             self.fields[block.comment] = forms.CharField(
-                label=comment_label % {"unit": unit.name},
+                label=comment_label % {"unit": unit.label},
                 required=False,
                 max_length=COMMENT_MAX,
                 widget=forms.Textarea(attrs={"rows": 2, "maxlength": COMMENT_MAX}),
@@ -246,7 +263,9 @@ class BallotForm(forms.Form):
         filled = [[data.get(c.name) not in (None, "") for c in b.cells] for b in self.blocks]
         problem, self.unanswered_units = blanks_problem(filled, bool(data.get("blanks_ok")))
         if problem == "empty":
-            raise forms.ValidationError(_("您还没有评价任何单位。"), code="empty")
+            message = (_("您还没有评价任何单位。") if self.items.words.plain
+                       else _("您还没有评价任何评议对象。"))
+            raise forms.ValidationError(message, code="empty")
         if problem == "confirm_blanks":
             self.needs_confirmation = True
             raise forms.ValidationError(self.blank_message(), code="confirm_blanks")
@@ -254,6 +273,16 @@ class BallotForm(forms.Form):
 
     def blank_message(self) -> str:
         n = self.unanswered_units
+        if not self.items.words.plain:
+            if self.blank_label:
+                return _(
+                    "还有 %(n)d 个评议对象没有评价,提交后将按“%(label)s”计。"
+                    "确认请勾选下方的确认框后再提交。"
+                ) % {"n": n, "label": self.blank_label}
+            return _(
+                "还有 %(n)d 个评议对象没有评价,这些评议对象将不计票。"
+                "确认请勾选下方的确认框后再提交。"
+            ) % {"n": n}
         if self.blank_label:
             return _(
                 "还有 %(n)d 个单位没有评价,提交后将按“%(label)s”计。确认请勾选下方的确认框后再提交。"

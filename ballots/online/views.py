@@ -299,6 +299,7 @@ def _render_ballot(
             "categories": _categories(form),
             "dimensions": form.items.dimensions,
             "n_units": len(form.blocks),
+            "words": form.items.words,
             # The explanation in words, from the configuration as it is now (never text
             # stored when the campaign was created): a changed quota shows at once.
             "rules": [

@@ -16,7 +16,9 @@ from ballots.services import (
     BallotError,
     Layout,
 )
-from campaigns.models import Campaign, RatingOption
+from ballots.wording import SubjectWords, subject_words
+from campaigns.models import Campaign, RatingOption, SubjectKind
+from campaigns.subjects import subject_label
 
 BLANK = 0
 SPOILED = 9
@@ -45,7 +47,9 @@ class PaperError(BallotError):
 
 @dataclass(frozen=True)
 class Row:
-    """One keyed cell: a unit (and dimension) in ballot order."""
+    """One keyed cell: a unit (and dimension) in ballot order. `unit` is the name as the
+    ballot shows it (a leader with the post, campaigns.subjects.subject_label), `kind` the
+    subject's kind (campaigns.models.SubjectKind)."""
 
     index: int
     unit_id: int
@@ -53,6 +57,13 @@ class Row:
     category: str
     dimension_id: int | None
     dimension: str
+    kind: str = SubjectKind.UNIT.value
+
+
+def words_of(rows: Sequence[Row]) -> SubjectWords:
+    """What the keying screen and the printed ballot call the subjects of these rows."""
+    # A unit has a row per dimension: count each unit once.
+    return subject_words({r.unit_id: r.kind for r in rows}.values())
 
 
 def options_of(campaign: Campaign) -> list[RatingOption]:
@@ -64,7 +75,7 @@ def rows_of(campaign: Campaign, layout: Layout | None = None) -> list[Row]:
     layout = layout or Layout.of(campaign)
     units = {
         u.pk: u
-        for u in campaign.units.select_related("category").order_by(
+        for u in campaign.units.select_related("category", "unit").order_by(
             "category__order", "order", "id"
         )
     }
@@ -73,10 +84,11 @@ def rows_of(campaign: Campaign, layout: Layout | None = None) -> list[Row]:
         Row(
             index=i,
             unit_id=unit_id,
-            unit=units[unit_id].name,
+            unit=subject_label(units[unit_id].name, units[unit_id].post),
             category=units[unit_id].category.name,
             dimension_id=dim_id,
             dimension=dims.get(dim_id, "") if dim_id else "",
+            kind=units[unit_id].unit.kind,
         )
         for i, (unit_id, dim_id) in enumerate(layout.cells)
     ]
@@ -92,8 +104,11 @@ def parse_keys(
     if n_options > MAX_OPTIONS:
         raise PaperError(_("评价等次超过 %(n)d 个,无法用一个按键录入") % {"n": MAX_OPTIONS})
     if len(keys) != len(rows):
+        counts = {"want": len(rows), "got": len(keys)}
         raise PaperError(
-            _("应录入 %(want)d 个单位,实际 %(got)d 个") % {"want": len(rows), "got": len(keys)},
+            _("应录入 %(want)d 个单位,实际 %(got)d 个") % counts
+            if words_of(rows).plain
+            else _("应录入 %(want)d 项,实际 %(got)d 项") % counts,
             field="keys",
         )
     codes: list[int] = []

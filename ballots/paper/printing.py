@@ -26,7 +26,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from ballots.models import PrintedRange
-from ballots.paper.cells import options_of, rows_of
+from ballots.paper.cells import options_of, rows_of, words_of
 from campaigns.models import Campaign
 from core.jobs import Progress, job_finish_file
 from core.models import BackgroundJob
@@ -43,7 +43,8 @@ def ballot_layout(campaign: Campaign) -> dict[str, Any]:
     """What every ballot of the campaign shows: categories of units, options, dimensions."""
     number = 0
     categories = []
-    for name, cat_rows in groupby(rows_of(campaign), key=lambda r: r.category):
+    rows = rows_of(campaign)
+    for name, cat_rows in groupby(rows, key=lambda r: r.category):
         units = []
         for unit, unit_rows in groupby(cat_rows, key=lambda r: (r.unit_id, r.unit)):
             number += 1
@@ -54,6 +55,7 @@ def ballot_layout(campaign: Campaign) -> dict[str, Any]:
         "categories": categories,
         "options": options_of(campaign),
         "dimensions": list(campaign.dimensions.order_by("order", "id")),
+        "words": words_of(rows),
     }
 
 

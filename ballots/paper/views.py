@@ -19,7 +19,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ballots.models import Ballot, KeyedEntry, PrintedRange
 from ballots.paper import reconciliation as rec_service
-from ballots.paper.cells import BLANK, MAX_OPTIONS, SPOILED, PaperError, options_of, rows_of
+from ballots.paper.cells import (
+    BLANK,
+    MAX_OPTIONS,
+    SPOILED,
+    PaperError,
+    Row,
+    options_of,
+    rows_of,
+    words_of,
+)
 from ballots.paper.disputes import close_blockers, dispute_pair, dispute_resolve, entry_discard
 from ballots.paper.forms import (
     KeyForm,
@@ -49,11 +58,11 @@ def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def _screen_rows(campaign: Campaign) -> list[dict[str, Any]]:
+def _screen_rows(rows: list[Row]) -> list[dict[str, Any]]:
     """Rows of the keying screen, with a category heading where the category changes."""
     out: list[dict[str, Any]] = []
     previous = None
-    for row in rows_of(campaign):
+    for row in rows:
         out.append({"row": row, "heading": row.category if row.category != previous else ""})
         previous = row.category
     return out
@@ -116,13 +125,15 @@ def paper_entry(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         ask_copy = False
     options = options_of(campaign)
+    rows = rows_of(campaign)
     return render(
         request,
         "ballots/paper/entry.html",
         {
             "campaign": campaign,
             "form": form,
-            "rows": _screen_rows(campaign),
+            "rows": _screen_rows(rows),
+            "words": words_of(rows),
             "options": options,
             "writable": campaign.status in WRITABLE,
             "can_allow": request.user.has_perm(RESOLVE),
@@ -247,6 +258,7 @@ def paper_dispute(request: HttpRequest, slug: str, entry_id: int) -> HttpRespons
             "second": second,
             "lines": lines,
             "differing": [lines[i] for i in form.differing],
+            "words": words_of(rows),
             "form": form,
             "reason_form": ReasonForm(),
             "same_clerk": request.user.pk in (first.clerk_id, second.clerk_id),
