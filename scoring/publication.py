@@ -45,6 +45,7 @@ def public_data(t: CampaignTally) -> dict[str, Any]:
                     {
                         "rank": u.rank,
                         "unit": u.unit.name,
+                        "kind": u.unit.kind,  # the public page's heading: never 单位 for a person
                         "score": json_number(u.score),
                         "satisfaction_rate": json_number(u.satisfaction_rate),
                         "flags": list(u.flags),

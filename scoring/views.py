@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ballots.models import Ballot, Comment
 from campaigns.access import campaign_for
 from campaigns.models import Campaign
+from campaigns.subjects import subject_noun
 from core.jobs import job_start
 from core.permissions import perm_required
 from scoring import charts
@@ -364,6 +365,8 @@ def public_results(request: HttpRequest, slug: str) -> HttpResponse:
     categories = [
         {
             "name": c["name"],
+            # The published copy names each subject's kind where they are not all units.
+            "noun": subject_noun(u.get("kind", "单位") for u in c["units"]),
             "units": [
                 {
                     "rank": u["rank"],

@@ -7,8 +7,10 @@ review pools; a 千人评议 with a unit, its section and its window, and a 先�
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
+from datetime import date
 
 import openpyxl
 import pytest
@@ -206,3 +208,16 @@ def test_feedback_sheets_count_people_as_people(liangping, tmp_path):
     text = pdf_text(report("lp", "feedback", tmp_path))
     assert "李四(副局长)" in text and "共 2 名领导干部" in text
     assert "个单位" not in text and "作风评价重点整改" in text
+
+
+def test_the_public_page_heads_leaders_as_leaders(client, office, liangping):
+    from scoring.publication import results_publish
+
+    liangping.status = "closed"
+    liangping.notice_from, liangping.notice_to = date(2026, 12, 1), date(2026, 12, 7)
+    liangping.objection_phone, liangping.issuer = "0571-1", "某市评议办"
+    liangping.save()
+    results_publish(campaign=liangping, user=office)
+    page = client.get(reverse("public_results", args=[liangping.slug])).content.decode()
+    heads = re.findall(r'<th scope="col">([^<]*)</th>', page)
+    assert "领导干部" in heads and "领导班子" in heads and "单位" not in heads
