@@ -65,6 +65,7 @@ def test_public_page_shows_rankings_and_flags_and_nothing_else(client, office, r
     assert set(pub.data["categories"][0]["units"][0]) == {
         "rank",
         "unit",
+        "kind",  # 单位, 领导干部 …: the page's heading, not a figure
         "score",
         "satisfaction_rate",
         "flags",
