@@ -58,7 +58,7 @@ def score_chart(table: Table, title: str) -> SafeString:
         w = float(Fraction(score) / top * plot)
         bars.append((_colour(r.result.flags), y, w))
         body.append(
-            f'<text x="{LABEL - 6}" y="{y + 11}" text-anchor="end">{escape(r.name)}</text>'
+            f'<text x="{LABEL - 6}" y="{y + 11}" text-anchor="end">{escape(r.label)}</text>'
             f'<text x="{LABEL + w + 4:.1f}" y="{y + 11}">{escape(fmt_number(r.result.score, 2))}'
             f"</text>"
         )
@@ -82,7 +82,7 @@ def rate_chart(table: Table, threshold: Fraction, title: str, threshold_label: s
         w = float(rate * plot)
         bars.append((COLOURS["key_rectification"] if rate < threshold else DEFAULT, y, w))
         body.append(
-            f'<text x="{LABEL - 6}" y="{y + 11}" text-anchor="end">{escape(r.name)}</text>'
+            f'<text x="{LABEL - 6}" y="{y + 11}" text-anchor="end">{escape(r.label)}</text>'
             # The values in one column right of 100%, so the 重点整改 line never runs
             # through a label (it did for units just under the line).
             f'<text x="{LABEL + plot + 6:.1f}" y="{y + 11}">{escape(fmt_percent(rate, 1))}</text>'

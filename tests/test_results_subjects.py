@@ -221,3 +221,9 @@ def test_the_public_page_heads_leaders_as_leaders(client, office, liangping):
     page = client.get(reverse("public_results", args=[liangping.slug])).content.decode()
     heads = re.findall(r'<th scope="col">([^<]*)</th>', page)
     assert "领导干部" in heads and "领导班子" in heads and "单位" not in heads
+
+
+def test_charts_name_leaders_with_their_posts(client, leader, liangping):
+    html = page(client, leader, "results", "lp")
+    labels = re.findall(r'text-anchor="end">([^<]*)</text>', html)
+    assert "张三(局长)" in labels and "李四(副局长)" in labels
