@@ -109,8 +109,9 @@ def scale_problems(options: list[OptionSpec], dimensions: list[DimensionSpec], *
     return problems
 
 
-def _save(obj: models.Model, values: dict[str, Any], *, user: Any) -> bool:
-    """Set, save and audit (`<model>.update`) only what changed."""
+def save_audited(obj: models.Model, values: dict[str, Any], *, user: Any) -> bool:
+    """Set `values` on `obj`; save and audit it (`<model>.update`, before/after) only if
+    something changed. The office's pages save every audited field through this."""
     before = snapshot(obj)
     for name, value in values.items():
         setattr(obj, name, value)
@@ -162,7 +163,7 @@ def _sync(
                   after=snapshot(obj))
             changed += 1
         else:
-            changed += _save(existing[wanted_pk], values, user=user)
+            changed += save_audited(existing[wanted_pk], values, user=user)
     return changed
 
 
@@ -218,7 +219,7 @@ def campaign_configure(
             campaign=locked, unique="name", user=user)
         blank = (RatingOption.objects.get(campaign=locked, label=blank_means)
                  if blank_means is not None else None)
-        changed += _save(locked, {**settings, "blank_means": blank}, user=user)
+        changed += save_audited(locked, {**settings, "blank_means": blank}, user=user)
     campaign.refresh_from_db()
     return changed
 

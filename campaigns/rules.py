@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from django.utils.translation import gettext as _
 
-from campaigns.subjects import SubjectKind, subject_noun
+from campaigns.subjects import subject_noun, units_only
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -139,8 +139,7 @@ def scale_in_words(campaign: Campaign, scale: ScaleTerms | None = None) -> list[
 
 
 def _units_only(campaign: Campaign) -> bool:
-    kinds = campaign.units.values_list("unit__kind", flat=True).distinct()
-    return subject_noun(kinds) == str(SubjectKind.UNIT.label)
+    return units_only(campaign.units.values_list("unit__kind", flat=True).distinct())
 
 
 def quotas_in_words(campaign: Campaign) -> list[str]:

@@ -7,8 +7,10 @@ campaigns/services.py reads the sheet; this module says what the three columns m
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -86,39 +88,60 @@ def _top_level(names: Iterable[str]) -> dict[str, Unit]:
 
 
 def registry_resolve(rows: Sequence[SubjectRow]) -> dict[str, Unit | None]:
-    """Each row's registry subject (None: new), parents first: a subject is its name under
-    its parent, found by its current name or a former one."""
+    """Each row's registry subject (None: new), found by its current name or a former one
+    under its parent. Parents first, one level of the family tree at a time: a query (and a
+    look at the former names) per level, not per row."""
     in_file = {r.name: r for r in rows}
-    resolved: dict[str, Unit | None] = {}
     outside = _top_level({r.parent for r in rows if r.parent and r.parent not in in_file})
-
-    def parent_of(r: SubjectRow) -> Unit | None:
-        if not r.parent:
-            return None
-        if r.parent in in_file:
-            return resolve(in_file[r.parent])
-        return outside.get(r.parent)
-
-    def resolve(r: SubjectRow) -> Unit | None:
-        if r.name in resolved:
-            return resolved[r.name]
-        parent = parent_of(r)
-        if r.parent and parent is None:
-            resolved[r.name] = None  # its parent is new, so is it
-            return None
-        candidates = Unit.objects.filter(parent=parent)
-        found = candidates.filter(name=r.name).first()
-        if found is None:
-            for unit in candidates.exclude(former_names=""):
-                if r.name in unit.all_names()[1:]:
-                    found = unit
-                    break
-        resolved[r.name] = found
-        return found
-
-    for r in rows:
-        resolve(r)
+    resolved: dict[str, Unit | None] = {}
+    pending = list(rows)
+    while pending:
+        level: dict[int | None, list[SubjectRow]] = {}
+        waiting = []
+        for r in pending:
+            if r.parent in in_file and r.parent not in resolved:
+                waiting.append(r)
+                continue
+            parent = resolved[r.parent] if r.parent in in_file else outside.get(r.parent)
+            if r.parent and parent is None:
+                resolved[r.name] = None  # its parent is new, so is it
+            else:
+                level.setdefault(parent.pk if parent else None, []).append(r)
+        if not level and waiting == pending:
+            # A loop of parents (check_parents refuses it first): nothing of it is known.
+            resolved.update((r.name, None) for r in waiting)
+            break
+        resolved.update(_find_under(level))
+        pending = waiting
     return resolved
+
+
+def _find_under(level: dict[int | None, list[SubjectRow]]) -> dict[str, Unit | None]:
+    """The registry subjects of `level`'s rows (parent id -> rows), by name, then by a former
+    name: one query for the names, one for the former names of those not found."""
+    if not level:
+        return {}
+    under = Q(parent_id__in=[pk for pk in level if pk is not None])
+    if None in level:
+        under |= Q(parent__isnull=True)
+    names = {r.name for rows in level.values() for r in rows}
+    known = {(u.parent_id, u.name): u for u in Unit.objects.filter(under, name__in=names)}
+    found: dict[str, Unit | None] = {}
+    missing = []
+    for pk, rows in level.items():
+        for r in rows:
+            found[r.name] = known.get((pk, r.name))
+            if found[r.name] is None:
+                missing.append((pk, r.name))
+    if missing:
+        renamed = {
+            (u.parent_id, former): u
+            for u in Unit.objects.filter(under).exclude(former_names="")
+            for former in u.all_names()[1:]
+        }
+        for pk, name in missing:
+            found[name] = renamed.get((pk, name))
+    return found
 
 
 def registry_create(rows: Sequence[SubjectRow], known: dict[str, Unit | None]) -> dict[str, Unit]:
@@ -188,6 +211,34 @@ def count_subjects(kinds: Iterable[str]) -> str:
     order = list(SubjectKind.values)
     parts = sorted(tally.items(), key=lambda kv: (-kv[1], order.index(kv[0])))
     return _("共 %(parts)s") % {"parts": "、".join(_count_phrase(k, n) for k, n in parts)}
+
+
+def units_only(kinds: Iterable[str]) -> bool:
+    """Whether every subject is a plain unit: the pages then keep their old wording word for
+    word ("共 66 个单位", "被评单位")."""
+    return all(k == SubjectKind.UNIT.value for k in kinds)
+
+
+@dataclass(frozen=True)
+class SubjectWords:
+    """What the pages call the subjects they list (issue 17, "wording follows the kind")."""
+
+    # Units only: the templates keep today's sentences word for word.
+    plain: bool
+    # A column head: 被评单位 (units only), the one kind's noun, or 评议对象 when mixed.
+    head: str
+    # "共 3 名领导干部、1 个领导班子".
+    count: str
+
+
+def subject_words(kinds: Iterable[str]) -> SubjectWords:
+    listed = list(kinds)
+    plain = units_only(listed)
+    return SubjectWords(
+        plain=plain,
+        head=_("被评单位") if plain else subject_noun(listed),
+        count=count_subjects(listed),
+    )
 
 
 def subject_label(name: str, post: str) -> str:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from ballots.models import Ballot
 from ballots.validity import REASON_ORDER
 from campaigns import rules as campaign_rules
-from campaigns.models import Campaign
+from campaigns.models import Campaign, SubjectKind
 from campaigns.subjects import subject_label, subject_noun
 from scoring import engine
 from scoring.suppression import NAMES, OTHER
@@ -125,6 +125,11 @@ class Row:
     @property
     def parent(self) -> str:
         return self.result.unit.parent or ""
+
+    @property
+    def kind_label(self) -> str:
+        """The subject's kind in the page's language (单位, Leader …)."""
+        return str(SubjectKind(self.result.unit.kind).label)
 
     @property
     def rank(self) -> int | None:
@@ -233,8 +238,7 @@ def breakdown_note(t: CampaignTally, attr: str) -> str:
 def dimension_names(t: CampaignTally) -> tuple[str, ...]:
     """The campaign's dimensions in their configured order, where there are several (a column
     each); () with one or none."""
-    names = tuple(t.campaign.dimensions.order_by("order", "id").values_list("name", flat=True))
-    return names if len(names) > 1 else ()
+    return t.dimension_names if len(t.dimension_names) > 1 else ()
 
 
 def dimension_rates(u: engine.UnitResult, dimensions: tuple[str, ...]) -> tuple[str, ...]:
@@ -245,11 +249,6 @@ def dimension_rates(u: engine.UnitResult, dimensions: tuple[str, ...]) -> tuple[
     )
 
 
-def posts_of(t: CampaignTally) -> dict[str, str]:
-    """Unit key → the leader's post (职务), for those that have one."""
-    return {str(pk): post for pk, post in t.campaign.units.exclude(post="").values_list("id", "post")}
-
-
 def noun_of(t: CampaignTally) -> str:
     """What the campaign's subjects are called in headings (subject_noun: 单位 when all are)."""
     return subject_noun(u.kind for u in t.input.units)
@@ -258,13 +257,12 @@ def noun_of(t: CampaignTally) -> str:
 def tables(t: CampaignTally) -> list[Table]:
     labels = [o.label for o in t.input.options]
     dims = dimension_names(t)
-    posts = posts_of(t)
     return [
         Table(
             c,
             [
                 Row(u, int(u.unit.key), [dict(u.counts).get(label, 0) for label in labels],
-                    post=posts.get(u.unit.key, ""), dimension_rates=dimension_rates(u, dims))
+                    post=t.posts.get(u.unit.key, ""), dimension_rates=dimension_rates(u, dims))
                 for u in c.units
             ],
             number=cn_number(i + 4),  # after 一 选票, 二 奖惩, 三 规则
@@ -303,8 +301,7 @@ def flagged(t: CampaignTally) -> list[FlagList]:
     flags += [engine.FLAG_LAST_PLACE, engine.FLAG_CONSECUTIVE_LAST_PLACE,
               engine.FLAG_KEY_RECTIFICATION]
     if t.input.dimension_line:
-        flags += [engine.FLAG_KEY_RECTIFICATION_ON + d for d in dimension_names(t)
-                  or t.campaign.dimensions.values_list("name", flat=True)]
+        flags += [engine.FLAG_KEY_RECTIFICATION_ON + d for d in t.dimension_names]
     flags.append(engine.FLAG_VETOED)
     out = []
     for flag in flags:
@@ -352,12 +349,12 @@ def pool_names(t: CampaignTally) -> list[str]:
     return []
 
 
-def sub_units(t: CampaignTally, parent: str | None = None) -> list[tuple[str, str, Row]]:
+def sub_units(tabs: list[Table], parent: str | None = None) -> list[tuple[str, str, Row]]:
     """(category, parent, row) of the subjects with a parent (all, or those under `parent`),
     in table order: a unit's sections, windows and stations, a team's leaders."""
     return [
         (table.name, r.parent, r)
-        for table in tables(t)
+        for table in tabs
         for r in table.rows
         if r.parent and (parent is None or r.parent == parent)
     ]

@@ -7,6 +7,7 @@ here: nothing else counts votes, and nothing here loops over individual votes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import Counter
@@ -83,6 +84,19 @@ class CampaignTally:
     # The merge maps the breakdowns were built with (scoring.suppression); the pages and the
     # workbook read it for their notes. None only for a CampaignTally built by hand.
     suppression: Suppression | None = None
+
+    # Read once per tally, however many tables, sheets and lists a page or report builds.
+    @functools.cached_property
+    def dimension_names(self) -> tuple[str, ...]:
+        """The campaign's dimensions in their configured order."""
+        return tuple(
+            self.campaign.dimensions.order_by("order", "id").values_list("name", flat=True))
+
+    @functools.cached_property
+    def posts(self) -> dict[str, str]:
+        """Unit key → a leader's post (职务), for those that have one."""
+        return {str(pk): post for pk, post in
+                self.campaign.units.exclude(post="").values_list("id", "post")}
 
     def unit(self, unit_id: int) -> engine.UnitResult | None:
         key = str(unit_id)

@@ -41,6 +41,7 @@ from scoring.presentation import (
     published_breakdown,
     slice_label,
     sub_units,
+    tables,
     with_whole_verdicts,
 )
 from scoring.publication import check_publish, live_publication, results_publish, results_unpublish
@@ -291,8 +292,7 @@ def unit_results(request: HttpRequest, slug: str, unit_id: int) -> HttpResponse:
                  breakdown_note(t, "pool") if u.by_pool else ""),
                 *[(str(title), rows(attr), breakdown_note(t, attr)) for attr, title in BREAKDOWNS],
             ],
-            "sub_units": [row for _c, _p, row in sub_units(t, cu.name)]
-            if u.unit.kind != "领导干部" else [],
+            "sub_units": [row for _c, _p, row in sub_units(tables(t), cu.name)],
             "history": _history(campaign, cu.unit_id),
             "comments": comments,
         },

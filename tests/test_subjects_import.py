@@ -92,3 +92,30 @@ def test_a_loop_of_parents_is_refused(campaign_factory, tmp_path):
     with pytest.raises(CommandError, match="循环"):
         run(c, path)
     assert not Unit.objects.filter(name__in=["甲科", "乙科"]).exists()
+
+
+@pytest.mark.django_db
+def test_registry_lookup_costs_a_few_queries_per_level_not_per_row():
+    from dataclasses import dataclass
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from campaigns.subjects import registry_resolve
+
+    @dataclass
+    class R:
+        row: int
+        name: str
+        kind: str = "单位"
+        parent: str = ""
+        post: str = ""
+
+    def queries(n: int) -> int:
+        rows = [R(1, "局")] + [R(i + 2, f"科{i}", "内设科室", "局") for i in range(n)]
+        with CaptureQueriesContext(connection) as ctx:
+            registry_resolve(rows)
+        return len(ctx.captured_queries)
+
+    Unit.objects.create(name="局")
+    assert queries(3) == queries(60) <= 6

@@ -13,31 +13,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
+from campaigns.configuration import save_audited
 from campaigns.models import Campaign, Category, Phase, RepresentativeGroup
-from core.audit import audit, changed_fields, snapshot
 
 # The 公示 as a notice (scoring.publication.check_publish): its period, where objections go,
 # who signs it. Not what a ballot voted on, so changeable at any time, like the threshold.
 NOTICE_FIELDS = ("notice_from", "notice_to", "objection_phone", "objection_address",
                  "objection_email", "issuer")
-
-
-def _save_audited(obj: models.Model, values: dict[str, Any], *, user: Any) -> bool:
-    """Set `values` on `obj`; save and audit it (`<model>.update`) only if something changed."""
-    before = snapshot(obj)
-    for name, value in values.items():
-        setattr(obj, name, value)
-    after = snapshot(obj)
-    if not changed_fields(before, after):
-        return False
-    obj.full_clean()
-    obj.save(update_fields=list(values))
-    audit(user=user, action=f"{obj._meta.model_name}.update", obj=obj, before=before,
-          after=after)
-    return True
 
 
 def campaign_rules_save(
@@ -67,15 +52,15 @@ def campaign_rules_save(
         if not (set(quotas) <= set(categories) and set(dates) <= set(phases)
                 and set(groups) <= set(groups_now)):
             raise ValidationError(_("类别、阶段或代表类别不属于本评议活动。"))
-        changed = int(_save_audited(locked, {"threshold": threshold, **notice}, user=user))
+        changed = int(save_audited(locked, {"threshold": threshold, **notice}, user=user))
         for pk, (winners, last_place) in quotas.items():
-            changed += _save_audited(
+            changed += save_audited(
                 categories[pk], {"winners": winners, "last_place": last_place}, user=user
             )
         for pk, (start, end) in dates.items():
-            changed += _save_audited(phases[pk], {"start": start, "end": end}, user=user)
+            changed += save_audited(phases[pk], {"start": start, "end": end}, user=user)
         for pk, (share, minimum, weight) in groups.items():
-            changed += _save_audited(
+            changed += save_audited(
                 groups_now[pk],
                 {"target_share": share, "target_is_minimum": minimum, "weight": weight},
                 user=user,

@@ -15,13 +15,12 @@ from django.utils.translation import gettext_lazy
 from ballots import sql
 from ballots.online.codes import normalise
 from ballots.services import Answer
-from ballots.wording import SubjectWords, subject_words
 from campaigns.models import (
     Campaign,
     RepresentativeGroup,
     SubjectKind,
 )
-from campaigns.subjects import subject_label
+from campaigns.subjects import SubjectWords, subject_label, subject_words
 
 COMMENT_MAX = 2000
 

@@ -16,9 +16,8 @@ from ballots.services import (
     BallotError,
     Layout,
 )
-from ballots.wording import SubjectWords, subject_words
 from campaigns.models import Campaign, RatingOption, SubjectKind
-from campaigns.subjects import subject_label
+from campaigns.subjects import SubjectWords, subject_label, subject_words
 
 BLANK = 0
 SPOILED = 9

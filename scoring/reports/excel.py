@@ -22,20 +22,18 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ballots.models import Comment
-from campaigns.subjects import subject_label, subject_noun
-from scoring import engine
 from scoring.presentation import (
     INVALID_LABELS,
     SOURCE_LABELS,
+    Table,
     breakdown_note,
-    dimension_names,
     flagged,
     ordered_flags,
-    posts_of,
     published_breakdown,
     rules_in_words,
     slice_label,
     sub_units,
+    tables,
 )
 from scoring.tally import CampaignTally, tally_fingerprint, tally_json
 
@@ -175,24 +173,27 @@ def summary_sheet(t: CampaignTally, entry_mode: str) -> Sheet:
     )
 
 
-def category_sheet(t: CampaignTally, cat: engine.CategoryResult) -> Sheet:
+def category_sheet(t: CampaignTally, table: Table) -> Sheet:
+    """One category's ranking, from its table (scoring.presentation.tables): the names as
+    shown (a leader with the post), a column per dimension where there are several."""
+    cat = table.category
     labels = _labels(t)
-    dims = dimension_names(t)
-    posts = posts_of(t)
-    noun = subject_noun(u.unit.kind for u in cat.units)
-    header = [_("名次"), noun, _("得分"), _("满意率"), *[_("%(d)s满意率") % {"d": d} for d in dims]]
+    dims = table.dimensions
+    header = [_("名次"), table.noun, _("得分"), _("满意率"),
+              *[_("%(d)s满意率") % {"d": d} for d in dims]]
     header += [*labels, _("未填"), _("废票"), _("认定")]
     grades = bool(t.input.grade_bands)  # 等次 only where the campaign grades units
     if grades:
         header.append(_("等次"))
 
     def rows() -> Iterator[list[Any]]:
-        for u in cat.units:
+        for r in table.rows:
+            u = r.result
             counts = dict(u.counts)
             by_dim = {b.key: b.satisfaction_rate for b in u.by_dimension}
             yield [
                 u.rank,
-                subject_label(u.unit.name, posts.get(u.unit.key, "")),
+                r.label,
                 num(u.score),
                 num(u.satisfaction_rate, Percent),
                 *[num(by_dim.get(d), Percent) for d in dims],
@@ -297,13 +298,13 @@ def breakdown_sheet(t: CampaignTally, title: str, what: str, attr: str) -> Sheet
     )
 
 
-def sub_units_sheet(t: CampaignTally) -> Sheet | None:
+def sub_units_sheet(tabs: list[Table]) -> Sheet | None:
     """下级评议对象: the sections, windows, stations and leaders with their parent (None when
     the campaign has none), each parent's together."""
-    subs = sorted(sub_units(t), key=lambda s: s[1])
+    subs = sorted(sub_units(tabs), key=lambda s: s[1])
     if not subs:
         return None
-    dims = dimension_names(t)
+    dims = tabs[0].dimensions
 
     def rows() -> Iterator[list[Any]]:
         for cat, parent, r in subs:
@@ -312,7 +313,7 @@ def sub_units_sheet(t: CampaignTally) -> Sheet | None:
             yield [
                 parent,
                 r.label,
-                u.unit.kind,
+                r.kind_label,
                 cat,
                 u.rank,
                 num(u.score),
@@ -381,9 +382,10 @@ def sheets(
             paper["rows"],
             widths=[24, *[9] * (len(paper["header"]) - 1)],
         )
-    for cat in t.result.categories:
-        yield category_sheet(t, cat)
-    if (subs := sub_units_sheet(t)) is not None:
+    tabs = tables(t)
+    for table in tabs:
+        yield category_sheet(t, table)
+    if (subs := sub_units_sheet(tabs)) is not None:
         yield subs
     yield votes_sheet(t)
     yield breakdown_sheet(t, _("分渠道"), _("渠道"), "channel")

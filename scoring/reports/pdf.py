@@ -111,7 +111,7 @@ def ranking_pdf(
     for table in ctx["tables"] if pools else []:
         table.pools = pool_table(t, table, pools)
     flagged: list[FlagList] = ctx["flagged"]
-    subs = sorted(sub_units(t), key=lambda s: s[1])  # stable: under each parent in table order
+    subs = sorted(sub_units(ctx["tables"]), key=lambda s: s[1])  # stable: under each parent in table order
     ctx |= {
         "pools": pools,
         "pool_note": breakdown_note(t, "pool") if pools else "",
