@@ -76,6 +76,25 @@ def merge_map(ballots: Mapping[str, int], minimum: int) -> dict[str, str]:
     return {label: OTHER if label in merged else label for label in ballots}
 
 
+def nest_groups(
+    merge: Mapping[str, str], ballots: Mapping[str, int], pools: Mapping[str, str], minimum: int
+) -> dict[str, str]:
+    """The group map made safe beside the pools the groups belong to. A pool's figures minus
+    those of its groups that stand alone are the figures of its hidden groups: so within each
+    pool the hidden groups must hold no ballot or at least `minimum`; otherwise the pool's
+    smallest group still alone joins 其他 too (ties by label), until they do."""
+    out = dict(merge)
+    for pool in sorted(set(pools.values())):
+        members = [g for g in out if pools.get(g) == pool]
+        while True:
+            hidden = sum(ballots.get(g, 0) for g in members if out[g] == OTHER)
+            alone = sorted((ballots.get(g, 0), g) for g in members if out[g] != OTHER)
+            if not (0 < hidden < minimum and alone):
+                break
+            out[alone[0][1]] = OTHER
+    return out
+
+
 def stands_alone(merge: Mapping[str, str], label: str) -> bool:
     """Whether `label` is published as a slice of its own (and so may be filtered on)."""
     return label not in (OTHER, UNLABELLED) and merge.get(label) == label
@@ -89,11 +108,19 @@ class Suppression:
     merges: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, ballots: Mapping[str, Mapping[str, int]], minimum: int) -> Suppression:
-        """From attribute → (slice label → valid ballots)."""
-        return cls(
-            minimum, {attr: merge_map(ballots.get(attr, {}), minimum) for attr in ATTRIBUTES}
-        )
+    def of(
+        cls,
+        ballots: Mapping[str, Mapping[str, int]],
+        minimum: int,
+        pools: Mapping[str, str] | None = None,
+    ) -> Suppression:
+        """From attribute → (slice label → valid ballots); `pools` maps a group to its review
+        pool (两评一树), see `nest_groups`."""
+        merges = {attr: merge_map(ballots.get(attr, {}), minimum) for attr in ATTRIBUTES}
+        if pools:
+            merges["group"] = nest_groups(merges["group"], ballots.get("group", {}), pools,
+                                          minimum)
+        return cls(minimum, merges)
 
     def label(self, attr: str, value: str | None) -> str | None:
         """The published label of a ballot's value (None for a ballot without one that is

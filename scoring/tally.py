@@ -165,7 +165,14 @@ def slice_ballots(campaign: Campaign) -> dict[str, dict[str, int]]:
 
 def suppression_of(campaign: Campaign) -> Suppression:
     """The campaign's merge maps (scoring.suppression) at its own minimum."""
-    return Suppression.of(slice_ballots(campaign), campaign.min_cell_ballots)
+    return Suppression.of(slice_ballots(campaign), campaign.min_cell_ballots,
+                          pools_of(campaign))
+
+
+def pools_of(campaign: Campaign) -> dict[str, str]:
+    """Group name → its review pool, for the groups that have one (scoring.suppression's
+    nest_groups keeps a pool minus its groups from showing a small group)."""
+    return dict(campaign.groups.exclude(pool="").values_list("name", "pool"))
 
 
 class TallyIntegrityError(RuntimeError):
@@ -269,7 +276,7 @@ def _counts(
                     if attr in ballots:
                         key = value or UNLABELLED
                         ballots[attr][key] = ballots[attr].get(key, 0) + rest[-1]
-        suppression = Suppression.of(ballots, minimum)
+        suppression = Suppression.of(ballots, minimum, pools_of(campaign))
 
     out = []
     for element, *rest in rows:

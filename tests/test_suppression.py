@@ -238,3 +238,34 @@ def test_the_workbook_merges_the_same_way(camp):
     assert [r["片区"] for r in jia] == ["东区", "西区", "其他"]
     assert jia[-1]["不满意"] == 1 and jia[-1]["满意"] == DISTRICTS["南区"]
     assert not any(c == "北区" for r in ws.iter_rows(values_only=True) for c in r)
+
+
+def test_a_pool_minus_its_groups_never_shows_a_small_group():
+    """Groups A (15) and B (4) in pool X, C (20) and D (6) in pool Y, minimum 10: the plain
+    merge hides B and D (together 10) and shows A and C, but pool X minus A would then be B's
+    4 ballots. Within each pool the hidden groups must hold 0 or at least 10 ballots."""
+    from scoring.suppression import OTHER, nest_groups
+
+    ballots = {"A": 15, "B": 4, "C": 20, "D": 6}
+    pools = {"A": "X", "B": "X", "C": "Y", "D": "Y"}
+    plain = Suppression.of({"group": ballots}, 10)
+    assert plain.alone("group") == ["A", "C"]
+    nested = Suppression.of({"group": ballots}, 10, pools)
+    assert nested.alone("group") == []
+    assert nested.label("group", "A") == OTHER
+    # A pool whose hidden groups already reach the minimum keeps its big group alone.
+    roomy = {"A": 15, "B": 12, "C": 20, "D": 6, "E": 5}
+    merge = nest_groups(
+        Suppression.of({"group": roomy}, 10).merges["group"], roomy,
+        {"A": "X", "B": "X", "C": "Y", "D": "Y", "E": "Y"}, 10)
+    assert [g for g, p in merge.items() if p != OTHER] == ["A", "B", "C"]
+
+
+@pytest.mark.django_db
+def test_the_tally_nests_a_campaigns_groups_in_their_pools(campaign_factory):
+    from scoring.tally import pools_of, suppression_of
+
+    c = campaign_factory("liangping")
+    pools = pools_of(c)
+    assert pools["服务对象代表"] == "社会评议" and pools["全体干部职工"] == "内部评议"
+    assert suppression_of(c).merges["group"] == {}  # no ballots yet: nothing to show
