@@ -174,6 +174,22 @@ class Table:
     def notes(self) -> tuple[str, ...]:
         return self.category.notes + self.flag_notes
 
+    @property
+    def quotas(self) -> str:
+        """The category's quotas for its heading; a quota of 0 says none is named (两评一树)."""
+        return quotas_words(self.category.category)
+
+
+def quotas_words(c: engine.Category) -> str:
+    values = {"w": c.winners, "l": c.last_place}
+    if c.winners and c.last_place:
+        return _("优胜 %(w)d 名,末位 %(l)d 名") % values
+    if c.winners:
+        return _("优胜 %(w)d 名,不评末位") % values
+    if c.last_place:
+        return _("不评优胜,末位 %(l)d 名") % values
+    return _("不评优胜和末位")
+
 
 def both_verdicts_notes(c: engine.CategoryResult, threshold: Fraction) -> tuple[str, ...]:
     """A note for each unit both 优胜 and 重点整改: readers take the two for a contradiction.

@@ -227,3 +227,10 @@ def test_charts_name_leaders_with_their_posts(client, leader, liangping):
     html = page(client, leader, "results", "lp")
     labels = re.findall(r'text-anchor="end">([^<]*)</text>', html)
     assert "张三(局长)" in labels and "李四(副局长)" in labels
+
+
+def test_headings_say_no_quota_is_named_rather_than_zero(client, leader, liangping, tmp_path):
+    html = page(client, leader, "results", "lp")
+    assert "不评优胜和末位" in html and "优胜 0 名" not in html
+    text = pdf_text(report("lp", "pdf", tmp_path))
+    assert "(不评优胜和末位)" in text and "优胜 0 名" not in text

@@ -232,8 +232,7 @@ def category_sheet(t: CampaignTally, table: Table) -> Sheet:
                 *([8] if grades else [])],
         preamble=[
             [
-                _("%(c)s(优胜 %(w)d 名,末位 %(l)d 名)")
-                % {"c": cat.category.name, "w": cat.category.winners, "l": cat.category.last_place}
+                _("%(c)s(%(q)s)") % {"c": cat.category.name, "q": table.quotas}
             ]
         ],
         chart=chart,
