@@ -66,14 +66,14 @@ def check_parents(rows: Sequence[SubjectRow], *, sheet: str, col: int | None) ->
             errors.append(CellError(sheet, r.row, col, _(
                 "上级单位“%(p)s”是领导干部,不能有下级") % {"p": r.parent}))
     for r in rows:
-        seen = {r.name}
+        chain = [r.name]  # in order, for the message: 甲科→乙科→甲科
         parent = in_file.get(r.parent) if r.parent else None
         while parent is not None:
-            if parent.name in seen:
+            if parent.name in chain:
                 errors.append(CellError(sheet, r.row, col, _(
-                    "上级单位形成循环:%(n)s") % {"n": "→".join([r.name, *seen - {r.name}])}))
+                    "上级单位形成循环:%(n)s") % {"n": "→".join([*chain, parent.name])}))
                 break
-            seen.add(parent.name)
+            chain.append(parent.name)
             parent = in_file.get(parent.parent) if parent.parent else None
     return errors
 

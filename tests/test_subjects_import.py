@@ -89,7 +89,7 @@ def test_a_loop_of_parents_is_refused(campaign_factory, tmp_path):
     path = xlsx_file(tmp_path, "u.xlsx", {"对象": [
         HEADER, ("科室", "甲科", "内设科室", "乙科", ""), ("科室", "乙科", "内设科室", "甲科", ""),
     ]})
-    with pytest.raises(CommandError, match="循环"):
+    with pytest.raises(CommandError, match="循环:甲科→乙科→甲科"):
         run(c, path)
     assert not Unit.objects.filter(name__in=["甲科", "乙科"]).exists()
 
