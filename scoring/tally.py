@@ -203,8 +203,10 @@ def _counts(
     # Keyed by int | None: an answer without a dimension looks up None and finds no name.
     dims: dict[int | None, str] = dict(campaign.dimensions.values_list("id", "name"))
     groups = dict(campaign.groups.values_list("id", "name"))
-    # 两评一树's review pools: a ballot's pool is its group's (a derived slice, merged like one).
-    pools = dict(campaign.groups.exclude(pool="").values_list("id", "pool"))
+    # 两评一树's review pools: a ballot's pool is its group's (a derived slice, merged like one),
+    # read only where the ballots are sliced by group or filtered by pool.
+    pools = (dict(campaign.groups.exclude(pool="").values_list("id", "pool"))
+             if "group" in slices or filters.pool is not None else {})
     storage = Storage.of(campaign)
 
     where = ["b.campaign_id = %s", "b.status = %s"]
@@ -340,10 +342,12 @@ def _build_input(
         for c in campaign.categories.order_by("order", "id")
     )
     units = tuple(
-        engine.Unit(str(u.id), str(u.unit_id or ""), u.name, str(u.category_id), u.vetoed,
-                    kind=u.unit.kind, parent=u.unit.parent.name if u.unit.parent else None)
-        for u in campaign.units.select_related("unit__parent").order_by(
-            "category__order", "category_id", "order", "id")
+        engine.Unit(str(pk), str(unit_id or ""), name, str(cat_id), vetoed, kind=kind,
+                    parent=parent)
+        for pk, unit_id, name, cat_id, vetoed, kind, parent in campaign.units.order_by(
+            "category__order", "category_id", "order", "id"
+        ).values_list("id", "unit_id", "name", "category_id", "vetoed", "unit__kind",
+                      "unit__parent__name")
     )
     bands = tuple(
         engine.GradeBand(Fraction(b.minimum), b.label) for b in campaign.grade_bands.all()
