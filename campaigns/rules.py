@@ -28,6 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Protocol
 
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from campaigns.subjects import subject_noun, units_only
@@ -228,18 +229,22 @@ def rules_in_words(campaign: Campaign, scale: ScaleTerms | None = None) -> list[
             % {"best": best, "c": counted}
         )
     rules += quotas_in_words(campaign)
-    rules.append(
-        _(
-            "末位单位先认定:按相反顺序排名,名次在末位名额以内的(并列的一并)为末位单位;"
-            "一票否决的单位可以是末位。"
+    # How 末位 and 优胜 are drawn, only where some category names any (两评一树 names none).
+    quotas = campaign.categories.aggregate(w=Max("winners"), l=Max("last_place"))
+    if quotas["l"]:
+        rules.append(
+            _(
+                "末位单位先认定:按相反顺序排名,名次在末位名额以内的(并列的一并)为末位单位;"
+                "一票否决的单位可以是末位。"
+            )
         )
-    )
-    rules.append(
-        _(
-            "优胜单位在其余单位中认定:一票否决的单位和末位单位不能评为优胜;"
-            "名额边界上并列的一并评为优胜。"
+    if quotas["w"]:
+        rules.append(
+            _(
+                "优胜单位在其余单位中认定:一票否决的单位和末位单位不能评为优胜;"
+                "名额边界上并列的一并评为优胜。"
+            )
         )
-    )
     rules.append(threshold_in_words(campaign))
     rules += subjects_in_words(campaign)
     if (previous := campaign.previous) is not None:
@@ -252,7 +257,8 @@ def rules_in_words(campaign: Campaign, scale: ScaleTerms | None = None) -> list[
             _("等次:%(b)s。")
             % {"b": ";".join(f"{_number(Decimal(b.minimum))} 分及以上为{b.label}" for b in bands)}
         )
-    rules.append(_("没有有效票的单位不排名,列在本类别最后。"))
+    rules.append(_("没有有效票的单位不排名,列在本类别最后。") if _units_only(campaign)
+                 else _("没有有效票的评议对象不排名,列在本类别最后。"))
     return rules
 
 

@@ -20,7 +20,7 @@ from ballots.models import Ballot
 from ballots.validity import REASON_ORDER
 from campaigns import rules as campaign_rules
 from campaigns.models import Campaign, SubjectKind
-from campaigns.subjects import subject_label, subject_noun
+from campaigns.subjects import subject_label, subject_noun, units_only
 from scoring import engine
 from scoring.suppression import NAMES, OTHER
 from scoring.tally import BallotSummary, CampaignTally, Filters
@@ -490,6 +490,8 @@ def context(t: CampaignTally) -> dict[str, Any]:
         "tables": tables(t),
         "flagged": flagged(t),
         "noun": noun_of(t),
+        # Units only: the old wording, word for word (campaigns.subjects.units_only).
+        "units_only": units_only(u.kind for u in t.input.units),
         "dimensions": dimension_names(t),
         "rules": rules_in_words(t.campaign, t.input.scale),
         "summary": summary_rows(t),

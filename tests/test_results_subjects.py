@@ -104,6 +104,7 @@ def test_results_page_names_leaders_with_posts_and_a_column_per_dimension(
     assert "工作评价满意率" in html and "作风评价满意率" in html
     assert ">领导干部</th>" in html and ">领导班子</th>" in html  # the name column's heading
     assert ">单位</th>" not in html
+    assert "各评议对象反馈单" in html and "各单位反馈单" not in html
     # 李四: 作风 4 of 8 satisfied: the per-dimension line, in words.
     assert "作风评价重点整改" in html
     assert "key_rectification:" not in html.split("<main", 1)[-1].replace(
@@ -129,6 +130,8 @@ def test_unit_page_shows_pools_together_dimensions_and_the_leaders_under_the_tea
     assert "分评议范围" in html and "内部评议" in html and "社会评议" in html and "合计" in html
     assert 'id="dimension-rates"' in html and "工作评价" in html and "作风评价" in html
     assert 'id="sub-units"' in html and "张三(局长)" in html and "李四(副局长)" in html
+    heading = re.search(r"<h1.*?</h1>", html, re.S).group(0)  # type: ignore[union-attr]
+    assert heading.count("领导班子") == 2  # the name and its category, not the kind again
     li = CampaignUnit.objects.get(campaign=liangping, name=LI)
     html = page(client, leader, "unit_results", "lp", li.pk)
     assert "副局长" in html and TEAM in html and 'id="sub-units"' not in html

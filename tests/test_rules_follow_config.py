@@ -120,6 +120,8 @@ def test_zero_quotas_honours_and_the_dimension_line_are_said_and_follow_the_kind
     words = rules.rules_in_words(campaign)
     assert any(f"{first.name}:不评优胜,也不评末位。" in w for w in words)
     assert not any("前 0 名" in w or "后 0 名" in w for w in words)
+    # The other categories still name some: how they are drawn stays.
+    assert any(w.startswith("末位单位先认定") for w in words)
     assert not any("先进科室" in w or "该项列为重点整改" in w for w in words)
     campaign.honoured_quota, campaign.dimension_line = 10, True
     campaign.save(update_fields=["honoured_quota", "dimension_line"])
@@ -133,4 +135,12 @@ def test_zero_quotas_honours_and_the_dimension_line_are_said_and_follow_the_kind
         CampaignUnit.objects.create(campaign=campaign, unit=unit, category=first, name=name)
     threshold = rules.threshold_in_words(campaign)
     assert "评议对象" in threshold and "单位" not in threshold
+    assert "没有有效票的评议对象不排名,列在本类别最后。" in rules.rules_in_words(campaign)
     assert not any("单位" in r for r in rules.scale_in_words(campaign))
+
+
+def test_no_quota_anywhere_leaves_out_how_winners_and_last_places_are_drawn(campaign_factory):
+    campaign = campaign_factory("liangping")
+    words = rules.rules_in_words(campaign)
+    assert not any(w.startswith(("末位单位先认定", "优胜单位在其余单位中认定")) for w in words)
+    assert any("不评优胜,也不评末位" in w for w in words)
