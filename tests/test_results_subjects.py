@@ -237,3 +237,21 @@ def test_headings_say_no_quota_is_named_rather_than_zero(client, leader, liangpi
     assert "不评优胜和末位" in html and "优胜 0 名" not in html
     text = pdf_text(report("lp", "pdf", tmp_path))
     assert "(不评优胜和末位)" in text and "优胜 0 名" not in text
+
+
+def test_a_full_pdf_ranking_keeps_every_figure_as_wide_as_its_number(liangping):
+    """Two dimensions, four options, posts and three flags are wider than the page: the
+    figures keep their numbers' width, the name and the flags wrap instead."""
+    from scoring.presentation import tables
+    from scoring.reports.pdf import CELL_PADDING_EM, CONTENT_MM, EM_MM, ranking_columns, text_em
+    from scoring.tally import tally_campaign
+
+    t = tally_campaign(liangping)
+    options = [o.label for o in t.input.options]
+    leaders = next(tb for tb in tables(t) if tb.name == "领导干部")
+    widths = [float(w.rstrip("%")) / 100 * CONTENT_MM / EM_MM
+              for w in ranking_columns(leaders, options, grades=False)]
+    for r in leaders.rows:
+        figures = [r.score, r.rate, *r.dimension_rates, *map(str, r.counts)]
+        for i, text in enumerate(figures, start=2):
+            assert widths[i] >= text_em(text) + CELL_PADDING_EM - 0.05, (i, text)  # 0.01% steps

@@ -37,6 +37,7 @@ EM_MM = 9.5 * 25.4 / 72
 CELL_PADDING_EM = 0.9  # 1.4 mm each side and the border
 FLAG_EM = (8 / 9.5, 0.9)  # a flag label: its text at 8 pt, its padding and margin
 KV_LABEL_MM = 45
+FLEX_MIN_EM = 5.0  # the least a ranking's name or flags column keeps when the page is full
 KV_MIN_MM = 110
 
 
@@ -56,13 +57,17 @@ def ranking_columns(table: Table, options: list[str], grades: bool) -> list[str]
     The PDF's ranking tables have a fixed layout (pdf.css): WeasyPrint then lays out each cell
     once, instead of measuring every cell's narrowest and widest width first, which was a third
     of the report's time. So the widths are worked out here as the automatic layout would:
-    each column as wide as its widest text, the page's width shared in proportion."""
+    each column as wide as its widest text, the page's width shared in proportion. Where that
+    is wider than the page (many dimensions, long names and posts, several flags), a figure
+    never shrinks below its widest number and a heading wraps after two characters; the name
+    and the flags, which wrap, give up the rest."""
     # A dimension's column is headed on two lines: the dimension, then 满意率.
     dims = [max(d, _("满意率"), key=text_em) for d in table.dimensions]
     header = [_("名次"), table.noun or _("单位"), _("得分"), _("满意率"), *dims, *options,
               _("未填"), _("废票")]
     header += [_("认定")] + ([_("等次")] if grades else [])
-    widths = [text_em(h, 1.05) for h in header]  # bold
+    heads = [text_em(h, 1.05) for h in header]  # bold
+    data = [0.0] * len(header)
     for r in table.rows:
         cells = [str(r.rank or "—"), r.label, r.score, r.rate, *r.dimension_rates,
                  *map(str, r.counts)]
@@ -71,10 +76,21 @@ def ranking_columns(table: Table, options: list[str], grades: bool) -> list[str]
         row = [text_em(c) for c in cells] + [flags]
         if grades:
             row.append(text_em(r.result.grade or ""))
-        widths = [max(w, c) for w, c in zip(widths, row, strict=True)]
-    widths = [w + CELL_PADDING_EM for w in widths]
-    total = sum(widths)
-    return [f"{w / total * 100:.2f}%" for w in widths]
+        data = [max(w, c) for w, c in zip(data, row, strict=True)]
+    natural = [max(h, d) + CELL_PADDING_EM for h, d in zip(heads, data, strict=True)]
+    page = CONTENT_MM / EM_MM
+    if sum(natural) > page:
+        flex = {1, 6 + len(dims) + len(options)}  # the name and the flags (认定)
+        need = [natural[i] if i in flex else max(data[i], min(heads[i], 2.1)) + CELL_PADDING_EM
+                for i in range(len(header))]
+        room = page - sum(need[i] for i in range(len(need)) if i not in flex)
+        wanted = sum(natural[i] for i in flex)
+        if room >= FLEX_MIN_EM * len(flex):
+            for i in flex:
+                need[i] = max(FLEX_MIN_EM, room * natural[i] / wanted)
+        natural = need
+    total = sum(natural)
+    return [f"{w / total * 100:.2f}%" for w in natural]
 
 
 def kv_width(rows: list[tuple[str, str]]) -> str:
