@@ -237,6 +237,7 @@ def test_headings_say_no_quota_is_named_rather_than_zero(client, leader, liangpi
     assert "不评优胜和末位" in html and "优胜 0 名" not in html
     text = pdf_text(report("lp", "pdf", tmp_path))
     assert "(不评优胜和末位)" in text and "优胜 0 名" not in text
+    assert "意见和建议(按评议对象)" in text and "按单位" not in text
 
 
 def test_a_full_pdf_ranking_keeps_every_figure_as_wide_as_its_number(liangping):
