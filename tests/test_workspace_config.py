@@ -165,6 +165,8 @@ def test_once_ballots_exist_the_scale_is_shown_locked_and_settings_still_save(
     client.force_login(office)
     page = client.get(page_url(qianren)).content.decode()
     assert 'id="locked-note"' in page and "disabled" in page
+    n_options = qianren.options.count()
+    assert f'name="options-{n_options}-label"' not in page  # no spare row when locked
     before = options_of(qianren)
     # A crafted post that changes the scale is ignored (the locked formset is not read) ...
     rows = [{"id": o.pk, "label": o.label + "X", "weight": "9", "satisfied": True,

@@ -244,11 +244,11 @@ def config_forms(campaign: Campaign, data: Any = None, *,
     ]
     dims = [{"id": d.pk, "name": d.name, "description": d.description}
             for d in campaign.dimensions.all()]
-    return (
-        ConfigForm(data, instance=Campaign.objects.get(pk=campaign.pk)),
-        OptionFormSet(None if locked else data, initial=options, prefix="options"),
-        DimensionFormSet(None if locked else data, initial=dims, prefix="dimensions"),
-    )
+    formsets = (OptionFormSet(None if locked else data, initial=options, prefix="options"),
+                DimensionFormSet(None if locked else data, initial=dims, prefix="dimensions"))
+    for formset in formsets if locked else ():
+        formset.extra = 0  # no empty row to add to a scale that cannot change
+    return (ConfigForm(data, instance=Campaign.objects.get(pk=campaign.pk)), *formsets)
 
 
 def config_service_kwargs(settings: ConfigForm, options: Any, dims: Any) -> dict[str, Any]:
