@@ -103,7 +103,8 @@ def test_end_refused_while_a_paper_entry_is_keyed_once(client, office, clerk, cl
 def test_warnings_are_pure_and_follow_the_facts():
     base = dict(
         status="draft", n_options=4, n_categories=3, quotas=(), threshold="90%", phases=2,
-        phases_without_dates=(), n_units=3, n_groups=2, n_representatives=10,
+        phases_without_dates=(), n_units=3, unit_kinds=("单位",) * 3, n_groups=2,
+        n_representatives=10,
         composition_warnings=(), n_codes=10, n_slip_jobs=1, n_ranges=0,
         paper_expected=False, n_valid=0,
     )
@@ -173,3 +174,22 @@ def test_checklist_fits_a_phone_and_the_desktop(live_server, browser, office, qi
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         shot(page, f"workspace-checklist-{width}", full_page=True)
         page.context.close()
+
+
+def test_the_units_step_counts_leaders_as_leaders(client, office, campaign_factory):
+    from campaigns.models import CampaignUnit, Unit
+
+    c = campaign_factory("liangping")
+    categories = {x.name: x for x in c.categories.all()}
+    team = Unit.objects.create(name="某局领导班子", kind="领导班子")
+    CampaignUnit.objects.create(campaign=c, unit=team, name=team.name,
+                                category=categories["领导班子"])
+    for name in ("甲", "乙"):
+        unit = Unit.objects.create(name=name, kind="领导干部", parent=team)
+        CampaignUnit.objects.create(campaign=c, unit=unit, name=name,
+                                    category=categories["领导干部"])
+    client.force_login(office)
+    page = client.get(reverse("campaign_detail", args=[c.slug])).content.decode()
+    step = page.split('data-step="units"')[1].split("</li>")[0]
+    assert "共 2 名领导干部、1 个领导班子" in step and "个单位" not in step
+    assert "评议对象数" in page and "单位数" not in page

@@ -21,6 +21,7 @@ from campaigns.models import Campaign
 from campaigns.presets import PRESETS
 from campaigns.representatives import composition
 from campaigns.services import status_change_problems
+from campaigns.subjects import count_subjects, units_only
 from core.models import BackgroundJob
 
 # action in the URL -> (the status it asks for, the button's words)
@@ -42,6 +43,7 @@ class Facts:
     phases: int
     phases_without_dates: tuple[str, ...]
     n_units: int
+    unit_kinds: tuple[str, ...]  # each subject's kind: the step says 领导干部, not 单位
     n_groups: int
     n_representatives: int
     composition_warnings: tuple[str, ...]
@@ -80,7 +82,8 @@ def facts_of(campaign: Campaign) -> Facts:
         threshold=f"{campaign.threshold * 100:.0f}%",
         phases=len(phases),
         phases_without_dates=tuple(name for name, start in phases if start is None),
-        n_units=campaign.units.count(),
+        n_units=len(kinds := tuple(campaign.units.values_list("unit__kind", flat=True))),
+        unit_kinds=kinds,
         n_groups=campaign.groups.count(),
         n_representatives=reps.total,
         composition_warnings=tuple(reps.warnings) if reps.total else (),
@@ -113,7 +116,8 @@ def checklist(f: Facts) -> list[Step]:
              _("%(n)d 个阶段") % {"n": f.phases},
              tuple(_("“%(p)s”还没有日期") % {"p": p} for p in f.phases_without_dates)),
         Step("units", _("导入被评单位"), f.n_units > 0,
-             _("%(n)d 个单位") % {"n": f.n_units}),
+             _("%(n)d 个单位") % {"n": f.n_units} if units_only(f.unit_kinds)
+             else count_subjects(f.unit_kinds)),
         Step("representatives", _("评议代表与构成"),
              f.n_representatives > 0 and not f.composition_warnings,
              _("%(n)d 名代表") % {"n": f.n_representatives}, f.composition_warnings),

@@ -20,6 +20,7 @@ from campaigns.models import Campaign
 from campaigns.presets import PRESETS
 from campaigns.rules import rules_in_words
 from campaigns.services import campaign_create_from_preset, campaign_set_status
+from campaigns.subjects import units_only
 from core.permissions import perm_required
 from workspace.forms import ConfirmForm, PresetCampaignForm
 from workspace.preflight import (
@@ -52,12 +53,14 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
         paper=Count("id", filter=Q(source="paper")),
     )
     action = ACTION_IN_STATUS.get(Campaign.Status(campaign.status))
+    facts = facts_of(campaign)
     return render(
         request,
         "campaigns/detail.html",
         {
             "campaign": campaign,
-            "steps": checklist(facts_of(campaign)),
+            "steps": checklist(facts),
+            "units_only": units_only(facts.unit_kinds),
             "action": action,
             "action_label": ACTIONS[action][1] if action else "",
             "stats": stats,
