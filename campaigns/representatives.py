@@ -361,7 +361,6 @@ class GroupRow:
     pool: str = ""  # 评议范围: then `share` is the share within the pool
     base: int = 0  # the representatives the share is of: all, or the pool's
 
-
     @property
     def percent(self) -> float | None:
         return float(self.share * 100) if self.share is not None else None
@@ -376,6 +375,11 @@ class Composition:
     min_new_share: Decimal | None
     duplicates: list[tuple[str, str, int]]
     warnings: list[str]
+
+    @property
+    def pooled(self) -> bool:
+        """Whether some group is in a review pool: the page then shows each one's pool."""
+        return any(r.pool for r in self.rows)
 
 
 def _pct(x: Fraction | Decimal) -> str:

@@ -276,6 +276,18 @@ def test_composition_page(client, qianren, office, leader, clerk):
         page = client.get(url).content.decode()
         assert "“服务对象”8 人,占 80.0%,应为 60.0%" in page
         assert "不符合" in page
+        assert "/admin/" not in page.split("<main", 1)[1]  # import from the office's page
+        assert "评议范围" not in page  # no pools here
+
+
+def test_composition_page_shows_each_groups_pool(client, campaign_factory, office):
+    camp = _liangping(campaign_factory)
+    reps(camp, {"全体干部职工": 10, "党代表": 1, "人大代表": 1, "政协委员": 1, "服务对象代表": 3})
+    client.force_login(office)
+    page = client.get(reverse("representatives", args=[camp.slug])).content.decode()
+    assert "占比(范围内)" in page
+    row = page.split("<td>服务对象代表</td>", 1)[1].split("</tr>", 1)[0]
+    assert "<td>社会评议</td>" in row and "50.0%" in row
 
 
 # --- issue 16: the header the page asks for, unknown columns, re-import preview -----------
