@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -84,9 +85,10 @@ class RulesForm(forms.Form):
     )
 
     def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
-        initial = {"threshold": campaign.threshold}
+        initial: dict[str, Any] = {"threshold": campaign.threshold}
         initial.update({name: getattr(campaign, name) for name in self.NOTICE_FIELDS})
-        super().__init__(*args, initial=initial, **kwargs)
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
         self.categories = list(campaign.categories.all())
         self.phases = list(campaign.phases.all())
         number = {"class": "form-control", "inputmode": "numeric"}
@@ -123,7 +125,9 @@ class RulesForm(forms.Form):
                 widget=forms.NumberInput(attrs={**number, "step": "any",
                                                 "inputmode": "decimal"}))
         for name in self.NOTICE_FIELDS:
-            field = Campaign._meta.get_field(name).formfield()
+            model_field = Campaign._meta.get_field(name)
+            assert isinstance(model_field, models.Field)
+            field = model_field.formfield()
             assert field is not None
             if isinstance(field, forms.DateField):
                 field.widget = forms.DateInput(attrs=day, format="%Y-%m-%d")
@@ -218,7 +222,7 @@ class DimensionForm(forms.Form):
         widget=forms.TextInput(attrs={"class": "form-control"}))
 
 
-class _RowsFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+class _RowsFormSet(forms.BaseFormSet):
     """Rows whose required fields are all left empty are dropped, not refused (the spare
     rows for a new option), and a row ticked 删除 is left out."""
 

@@ -74,9 +74,10 @@ def import_step(
         if not isinstance(upload, StagedUpload):
             return context, upload
         ignore = bool(confirm.cleaned_data.get("ignore_unknown"))
+        staged: StagedUpload = upload  # narrowed above; the lambda needs it by name
         try:
             return context, upload_apply(
-                upload=upload, apply=lambda path: apply(upload, path, ignore))
+                upload=staged, apply=lambda path: apply(staged, path, ignore))
         except (SpreadsheetError, ValidationError) as exc:
             context["errors"] = errors_of(exc)
             context["upload"] = upload
