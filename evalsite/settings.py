@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "campaigns",
     "ballots",
     "scoring",
+    "assessments",
     "workspace",
     "demo",
 ]
