@@ -9,6 +9,10 @@ OFFICE = "评议办公室"
 CLERK = "录入员"
 LEADER = "领导"
 AUDITOR = "审计"
+# Assessments (issue 18): the offices that report deductions and scores (督查室, 纪委, 行政服务
+# 中心 …), and the assessed units, who see their approved entries and may object.
+SOURCE = "提供单位"
+ASSESSED = "被考核单位"
 
 CONFIG_APPS = ("core", "campaigns", "ballots")
 
@@ -22,17 +26,24 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "campaigns.download_reports",
         "campaigns.manage_codes",
         "campaigns.publish_results",
+        "assessments.manage_assessment",
+        "assessments.review_assessment_entries",
+        "assessments.view_assessment",
     },
+    SOURCE: {"assessments.enter_assessment_entries", "assessments.view_assessment"},
+    ASSESSED: {"assessments.view_assessment"},
     CLERK: {"campaigns.key_paper_ballots", "campaigns.view_campaign"},
     LEADER: {
         "campaigns.view_results",
         "campaigns.download_reports",
         "campaigns.view_campaign",
+        "assessments.view_assessment",
     },
     AUDITOR: {
         "campaigns.view_results",
         "campaigns.download_reports",
         "campaigns.view_auditlog",
+        "assessments.view_assessment",
     },
 }
 
