@@ -14,24 +14,18 @@ from typing import Any
 from assessments import engine
 from assessments.models import Assessment, Entry, Section
 from campaigns.models import Campaign
+from scoring import engine as scoring_engine
 from scoring.tally import tally_campaign
 
 
 def measure_of(section_measure: str, unit: Any, options: tuple[Any, ...]) -> Fraction | None:
-    """A unit's `satisfaction` (100 × rate) or `percent` (百分制: 100 × mean weight / top
-    weight over counted options and all dimensions, spec section 2); None without votes."""
+    """A unit's `satisfaction` (100 × rate) or `percent` (百分制, scoring.engine.percent_of);
+    None without votes."""
     if unit.satisfaction_rate is None:
         return None
     if section_measure == "satisfaction":
         return 100 * unit.satisfaction_rate
-    counts = dict(unit.counts)
-    counted = [o for o in options if o.counted]
-    n = sum(counts.get(o.label, 0) for o in counted)
-    top = max((o.weight for o in options), default=Fraction(0))
-    if not n or not top:
-        return None
-    mean = sum((o.weight * counts.get(o.label, 0) for o in counted), Fraction(0)) / n
-    return 100 * mean / top
+    return scoring_engine.percent_of(unit.counts, options)
 
 
 def _campaign_figures(

@@ -584,3 +584,16 @@ def _note(tie: QuotaTie) -> str:
         f"倒数第{tie.rank}名并列{len(tie.units)}个单位,均认定为末位单位"
         f"(末位名额{tie.quota}个,实际{tie.selected}个)"
     )
+
+
+def percent_of(counts: Counts, options: Sequence[Option]) -> Fraction | None:
+    """百分制 (assessment.md section 2, measure `percent`): 100 × the mean weight of the
+    counted votes over all dimensions ÷ the largest weight of the scale; for 22/17/11 on five
+    aspects, 004's 五个方面每项20分. None without a counted vote."""
+    n = dict(counts)
+    counted = [o for o in options if o.counted]
+    votes = sum(n.get(o.label, 0) for o in counted)
+    top = max((o.weight for o in options), default=Fraction(0))
+    if not votes or not top:
+        return None
+    return 100 * sum((o.weight * n.get(o.label, 0) for o in counted), Fraction(0)) / votes / top

@@ -112,6 +112,7 @@ class Row:
     counts: list[int]  # in scale order
     post: str = ""  # a leader's 职务
     dimension_rates: tuple[str, ...] = ()  # per dimension, in `Table.dimensions` order
+    percent: str = ""  # 百分制, where the campaign shows it (`shows_percent`)
 
     @property
     def name(self) -> str:
@@ -163,6 +164,7 @@ class Table:
     flag_notes: tuple[str, ...] = ()  # filled by `tables`: why a unit carries two verdicts
     dimensions: tuple[str, ...] = ()  # a column each, where the campaign has several
     noun: str = ""  # what the subjects are called in the name column (单位, 领导干部, …)
+    percent: bool = False  # a 百分制 column beside the score (`shows_percent`)
     # (name, rates per pool + together, scores per pool + together): scoring.reports.pdf
     pools: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
 
@@ -270,21 +272,32 @@ def noun_of(t: CampaignTally) -> str:
     return subject_noun(u.kind for u in t.input.units)
 
 
+def shows_percent(t: CampaignTally) -> bool:
+    """Whether the score is an average on a scale whose top is not 1 (万人评议 22/17/11): its
+    百分制 reading (scoring.engine.percent_of, 004's 五个方面每项20分) then stands beside it."""
+    return t.input.aggregation == "mean" and max(
+        (o.weight for o in t.input.options), default=Fraction(0)) > 1
+
+
 def tables(t: CampaignTally) -> list[Table]:
     labels = [o.label for o in t.input.options]
     dims = dimension_names(t)
+    percent = shows_percent(t)
     return [
         Table(
             c,
             [
                 Row(u, int(u.unit.key), [dict(u.counts).get(label, 0) for label in labels],
-                    post=t.posts.get(u.unit.key, ""), dimension_rates=dimension_rates(u, dims))
+                    post=t.posts.get(u.unit.key, ""), dimension_rates=dimension_rates(u, dims),
+                    percent=fmt_number(engine.percent_of(u.counts, t.input.options), 2)
+                    if percent else "")
                 for u in c.units
             ],
             number=cn_number(i + 4),  # after 一 选票, 二 奖惩, 三 规则
             flag_notes=both_verdicts_notes(c, t.input.threshold),
             dimensions=dims,
             noun=subject_noun(u.unit.kind for u in c.units),
+            percent=percent,
         )
         for i, c in enumerate(t.result.categories)
     ]

@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ballots.models import Comment
+from scoring import engine
 from scoring.presentation import (
     INVALID_LABELS,
     SOURCE_LABELS,
@@ -179,7 +180,8 @@ def category_sheet(t: CampaignTally, table: Table) -> Sheet:
     cat = table.category
     labels = _labels(t)
     dims = table.dimensions
-    header = [_("名次"), table.noun, _("得分"), _("满意率"),
+    percent = [_("百分制")] if table.percent else []
+    header = [_("名次"), table.noun, _("得分"), *percent, _("满意率"),
               *[_("%(d)s满意率") % {"d": d} for d in dims]]
     header += [*labels, _("未填"), _("废票"), _("认定")]
     grades = bool(t.input.grade_bands)  # 等次 only where the campaign grades units
@@ -195,6 +197,7 @@ def category_sheet(t: CampaignTally, table: Table) -> Sheet:
                 u.rank,
                 r.label,
                 num(u.score),
+                *([num(engine.percent_of(u.counts, t.input.options))] if table.percent else []),
                 num(u.satisfaction_rate, Percent),
                 *[num(by_dim.get(d), Percent) for d in dims],
                 *[counts.get(label, 0) for label in labels],
@@ -228,7 +231,8 @@ def category_sheet(t: CampaignTally, table: Table) -> Sheet:
         cat.category.name,
         header,
         rows(),
-        widths=[6, 26, 10, 10, *[12] * len(dims), *[9] * len(labels), 7, 7, 24,
+        widths=[6, 26, 10, *[9] * len(percent), 10, *[12] * len(dims), *[9] * len(labels), 7, 7,
+                24,
                 *([8] if grades else [])],
         preamble=[
             [

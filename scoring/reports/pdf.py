@@ -63,14 +63,15 @@ def ranking_columns(table: Table, options: list[str], grades: bool) -> list[str]
     and the flags, which wrap, give up the rest."""
     # A dimension's column is headed on two lines: the dimension, then 满意率.
     dims = [max(d, _("满意率"), key=text_em) for d in table.dimensions]
-    header = [_("名次"), table.noun or _("单位"), _("得分"), _("满意率"), *dims, *options,
-              _("未填"), _("废票")]
+    percent = [_("百分制")] if table.percent else []
+    header = [_("名次"), table.noun or _("单位"), _("得分"), *percent, _("满意率"), *dims,
+              *options, _("未填"), _("废票")]
     header += [_("认定")] + ([_("等次")] if grades else [])
     heads = [text_em(h, 1.05) for h in header]  # bold
     data = [0.0] * len(header)
     for r in table.rows:
-        cells = [str(r.rank or "—"), r.label, r.score, r.rate, *r.dimension_rates,
-                 *map(str, r.counts)]
+        cells = [str(r.rank or "—"), r.label, r.score, *([r.percent] if table.percent else []),
+                 r.rate, *r.dimension_rates, *map(str, r.counts)]
         cells += [str(r.result.blank), str(r.result.spoiled)]
         flags = sum(text_em(label, FLAG_EM[0]) + FLAG_EM[1] for _f, label in r.flags)
         row = [text_em(c) for c in cells] + [flags]
@@ -80,14 +81,15 @@ def ranking_columns(table: Table, options: list[str], grades: bool) -> list[str]
     natural = [max(h, d) + CELL_PADDING_EM for h, d in zip(heads, data, strict=True)]
     page = CONTENT_MM / EM_MM
     if sum(natural) > page:
-        flex = {1, 6 + len(dims) + len(options)}  # the name and the flags (认定)
+        flex = {1, 6 + len(percent) + len(dims) + len(options)}  # the name and the flags
         need = [natural[i] if i in flex else max(data[i], min(heads[i], 2.1)) + CELL_PADDING_EM
                 for i in range(len(header))]
         room = page - sum(need[i] for i in range(len(need)) if i not in flex)
         wanted = sum(natural[i] for i in flex)
-        if room >= FLEX_MIN_EM * len(flex):
-            for i in flex:
-                need[i] = max(FLEX_MIN_EM, room * natural[i] / wanted)
+        for i in flex:
+            # Too many figures even for their numbers: every column then shrinks alike, the
+            # name and the flags from no less than FLEX_MIN_EM.
+            need[i] = max(FLEX_MIN_EM, room * natural[i] / wanted if room > 0 else 0)
         natural = need
     total = sum(natural)
     return [f"{w / total * 100:.2f}%" for w in natural]
