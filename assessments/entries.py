@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +23,23 @@ from core.audit import audit, snapshot
 
 # How long a unit has to object once its entry is approved (section 5's window).
 OBJECTION_DAYS = 7
+# Evidence: a scan or a PDF of the 通报, nothing that a browser would run.
+EVIDENCE_SUFFIXES = {".pdf", ".jpg", ".jpeg", ".png"}
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+
+
+def evidence_problems(f: UploadedFile) -> list[str]:
+    """Why an evidence file is refused (type by name and first bytes, size)."""
+    problems = []
+    suffix = Path(f.name or "").suffix.lower()
+    head = f.read(8)
+    f.seek(0)
+    magic = head.startswith((b"%PDF", b"\xff\xd8\xff", b"\x89PNG"))
+    if suffix not in EVIDENCE_SUFFIXES or not magic:
+        problems.append(_("证明材料只收 PDF、JPG 或 PNG 文件"))
+    if (f.size or 0) > EVIDENCE_MAX_BYTES:
+        problems.append(_("证明材料不能超过 10 MB"))
+    return problems
 
 
 def _locked(entry_or_assessment: Entry | Assessment) -> Entry | Assessment:
@@ -62,8 +81,10 @@ def entry_submit(
     *, unit: AssessmentUnit, section: Section, source: str, basis: str, user: Any,
     item: Item | None = None, count: int | None = None, points: Decimal | None = None,
     score: Decimal | None = None, date: dt.date | None = None, supersedes: Entry | None = None,
+    evidence: UploadedFile | None = None,
 ) -> Entry:
-    """A source office's entry (待审核); with `supersedes`, the correction of that entry."""
+    """A source office's entry (待审核); with `supersedes`, the correction of that entry;
+    `evidence` (a scan of the 通报, checked by `evidence_problems`) kept privately."""
     _locked(unit.assessment)
     problems = check_entry(section=section, item=item, count=count, points=points, score=score)
     if not source or not basis:
@@ -71,6 +92,8 @@ def entry_submit(
     if supersedes is not None and (supersedes.unit_id, supersedes.section_id) != (unit.pk,
                                                                                section.pk):
         problems.append(_("更正的条目须是同一单位、同一考核项目的"))
+    if evidence is not None:
+        problems += evidence_problems(evidence)
     if problems:
         raise ValidationError(problems)
     is_item = section.kind == Section.Kind.ITEMS
@@ -81,6 +104,10 @@ def entry_submit(
         score=None if is_item else score, date=date, supersedes=supersedes,
         created_by=user if getattr(user, "is_authenticated", False) else None,
     )
+    if evidence is not None:
+        entry.evidence.save(evidence.name or "evidence", evidence, save=False)
+        entry.evidence_name = (evidence.name or "")[:200]
+        entry.save(update_fields=["evidence", "evidence_name"])
     audit(user=user, action="entry.submit", obj=entry, after=snapshot(entry))
     return entry
 

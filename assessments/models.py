@@ -13,6 +13,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign, Office, Unit
+from core.files import job_file_name, private_files
+
+
+def evidence_name(instance: object, filename: str) -> str:
+    """A random name in its own folder of the private files: the generated files' sweep
+    (core.files) reads only the folder's top, so evidence is never taken for a stray file."""
+    return "evidence/" + job_file_name(instance, filename)
 
 
 class Assessment(models.Model):
@@ -270,6 +277,11 @@ class Entry(models.Model):
     source = models.CharField(_("提供单位"), max_length=200)
     basis = models.CharField(_("依据"), max_length=300)
     date = models.DateField(_("日期"), null=True, blank=True)
+    # Optional evidence (a scan of the 通报): private, served only by the entry's evidence view
+    # to staff, the office that entered it and the unit concerned (assessments/entry_views.py).
+    evidence = models.FileField(_("证明材料"), storage=private_files, upload_to=evidence_name,
+                                blank=True, max_length=200)
+    evidence_name = models.CharField(_("证明材料文件名"), max_length=200, blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices,
                               default=Status.PENDING)
     review_reason = models.CharField(_("审核意见"), max_length=300, blank=True)
@@ -303,3 +315,35 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} · {self.section} · {self.basis}"
+
+
+class SourceAccount(models.Model):
+    """A login of a source office (提供单位: 督查室, 纪委, 行政服务中心 …): it enters deductions
+    and scores for the sections whose 提供单位 names its office, and sees only its own."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="assessment_source", verbose_name=_("账号"))
+    source = models.CharField(_("提供单位"), max_length=200)
+
+    class Meta:
+        verbose_name = _("提供单位账号")
+        verbose_name_plural = _("提供单位账号")
+
+    def __str__(self) -> str:
+        return f"{self.source}({self.user})"
+
+
+class UnitAccount(models.Model):
+    """A login of an assessed unit: it sees its own approved entries and may object."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="assessment_unit", verbose_name=_("账号"))
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="accounts",
+                             verbose_name=_("登记单位"))
+
+    class Meta:
+        verbose_name = _("被考核单位账号")
+        verbose_name_plural = _("被考核单位账号")
+
+    def __str__(self) -> str:
+        return f"{self.unit}({self.user})"

@@ -23,6 +23,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("ballots.paper.urls")),
     path("", include("ballots.intake.urls")),
     path("", include("scoring.urls")),
+    path("", include("assessments.urls")),
+    path("", include("assessments.entry_urls")),
     path("", include("workspace.urls")),
 ]
 # No route serves MEDIA_ROOT, not even under DEBUG: generated files are private

@@ -1,0 +1,231 @@
+"""The entries' pages (assessment.md section 5): a source office (提供单位) enters deductions
+and scores for its own sections; staff approve or reject them and decide objections; an
+assessed unit sees its approved entries and objects once. Each page validates a form and
+calls the one service of assessments/entries.py."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, cast
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from assessments.entries import (
+    entry_review,
+    entry_submit,
+    objection_decide,
+    objection_lodge,
+)
+from assessments.models import Assessment, Entry, Item, Section
+from assessments.views import assessment_for, visible_assessments
+from core.audit import audit
+
+REVIEW = "assessments.review_assessment_entries"
+ENTER = "assessments.enter_assessment_entries"
+
+
+def names_source(section: Section, source: str) -> bool:
+    """Whether a section's 提供单位 (one office, or several joined by 、,;) names `source`."""
+    return source in {part.strip() for part in re.split(r"[、,,;;/]", section.source)}
+
+
+def source_of(user: Any) -> str | None:
+    account = getattr(user, "assessment_source", None)
+    return account.source if account is not None and user.has_perm(ENTER) else None
+
+
+def sections_for(assessment: Assessment, source: str) -> list[Section]:
+    """The sections a source office enters: items and score sections naming it."""
+    return [s for s in assessment.sections.filter(kind__in=[Section.Kind.ITEMS,
+                                                            Section.Kind.SCORE])
+            if names_source(s, source)]
+
+
+def _for_source(user: Any, slug: str) -> tuple[Assessment, str, list[Section]]:
+    """A source office's assessment, if it has a section there (404 otherwise)."""
+    source = source_of(user)
+    assessment = Assessment.objects.filter(slug=slug).first()
+    if source is None or assessment is None:
+        raise Http404
+    sections = sections_for(assessment, source)
+    if not sections:
+        raise Http404
+    return assessment, source, sections
+
+
+class EntryForm(forms.Form):
+    unit = forms.ChoiceField(label=gettext_lazy("单位"))
+    what = forms.ChoiceField(label=gettext_lazy("考核项目和扣分事项"))
+    count = forms.IntegerField(label=gettext_lazy("次数"), min_value=1, required=False)
+    points = forms.DecimalField(label=gettext_lazy("每次扣分(有范围的事项)"), required=False,
+                                max_digits=8, decimal_places=4)
+    score = forms.DecimalField(label=gettext_lazy("得分"), required=False, max_digits=8,
+                               decimal_places=4)
+    basis = forms.CharField(label=gettext_lazy("依据(通报文号等)"), max_length=300)
+    date = forms.DateField(label=gettext_lazy("日期"), required=False,
+                           widget=forms.DateInput(attrs={"type": "date"}))
+    evidence = forms.FileField(label=gettext_lazy("证明材料(PDF、JPG、PNG,可不附)"),
+                               required=False,
+                               widget=forms.ClearableFileInput(
+                                   attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
+
+    def __init__(self, *args: Any, assessment: Assessment, sections: list[Section],
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.units = {str(u.pk): u for u in assessment.units.all()}
+        cast(forms.ChoiceField, self.fields["unit"]).choices = [
+            (k, u.name) for k, u in self.units.items()]
+        self.targets: dict[str, tuple[Section, Item | None]] = {}
+        for s in sections:
+            if s.kind == Section.Kind.SCORE:
+                self.targets[f"s{s.pk}"] = (s, None)
+            for it in s.items.all():
+                self.targets[f"i{it.pk}"] = (s, it)
+        cast(forms.ChoiceField, self.fields["what"]).choices = [
+            (k, f"{s.name} · {it.name}" if it else f"{s.name}({_('得分')})")
+            for k, (s, it) in self.targets.items()
+        ]
+        for f in self.fields.values():
+            f.widget.attrs.setdefault("class", "form-select" if isinstance(
+                f.widget, forms.Select) else "form-control")
+
+    def service_kwargs(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        section, item = self.targets[d["what"]]
+        return {"unit": self.units[d["unit"]], "section": section, "item": item,
+                "count": d["count"], "points": d["points"], "score": d["score"],
+                "basis": d["basis"], "date": d["date"], "evidence": d.get("evidence")}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def entry_new(request: HttpRequest, slug: str) -> HttpResponse:
+    """A source office enters a deduction or a score (待审核 until staff approve it)."""
+    assessment, source, sections = _for_source(request.user, slug)
+    form = EntryForm(request.POST or None, request.FILES or None, assessment=assessment,
+                     sections=sections)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry_submit(source=source, user=request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            for m in exc.messages:
+                form.add_error(None, m)
+        else:
+            messages.success(request, _("已报送,待评议办公室审核。"))
+            return redirect("assessment_entry_new", slug=slug)
+    mine = Entry.objects.filter(assessment=assessment, source=source).select_related(
+        "unit", "section", "item").order_by("-id")[:200]
+    return render(request, "assessments/entries/new.html",
+                  {"assessment": assessment, "source": source, "form": form, "mine": mine})
+
+
+def _staff_assessment(request: HttpRequest, slug: str) -> Assessment:
+    if not request.user.has_perm(REVIEW):
+        raise PermissionDenied
+    return assessment_for(request.user, slug)
+
+
+@login_required
+def entry_list(request: HttpRequest, slug: str) -> HttpResponse:
+    """Staff: entries waiting for review and objections waiting for a decision, then the
+    rest (filtered by status)."""
+    assessment = _staff_assessment(request, slug)
+    entries: QuerySet[Entry] = Entry.objects.filter(assessment=assessment).select_related(
+        "unit", "section", "item", "superseded_by")
+    waiting = entries.filter(Q(status=Entry.Status.PENDING)
+                             | Q(objection=Entry.Objection.LODGED)).order_by("id")
+    status = request.GET.get("status")
+    others = entries.exclude(pk__in=waiting.values("pk"))
+    if status in Entry.Status.values:
+        others = others.filter(status=status)
+    return render(request, "assessments/entries/list.html", {
+        "assessment": assessment, "waiting": waiting, "others": others.order_by("-id")[:500],
+        "status": status, "statuses": Entry.Status.choices,
+    })
+
+
+@login_required
+@require_POST
+def entry_decide(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Staff approve / reject an entry, or uphold / accept an objection, with a reason."""
+    assessment = _staff_assessment(request, slug)
+    entry = get_object_or_404(Entry, pk=pk, assessment=assessment)
+    action = request.POST.get("action")
+    reason = request.POST.get("reason", "")
+    try:
+        if action in ("approve", "reject"):
+            entry_review(entry=entry, approve=action == "approve", reason=reason,
+                         user=request.user)
+        elif action in ("uphold", "accept"):
+            objection_decide(entry=entry, accept=action == "accept", reason=reason,
+                             user=request.user)
+        else:
+            raise Http404
+    except ValidationError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+    else:
+        messages.success(request, _("已处理。"))
+    return redirect("assessment_entries", slug=slug)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_entries(request: HttpRequest, slug: str) -> HttpResponse:
+    """An assessed unit: its approved entries, each open to one objection within the window."""
+    account = getattr(request.user, "assessment_unit", None)
+    if account is None or not request.user.has_perm("assessments.view_assessment"):
+        raise Http404
+    assessment = Assessment.objects.filter(slug=slug, units__unit=account.unit).first()
+    if assessment is None:
+        raise Http404
+    entries = Entry.objects.filter(
+        assessment=assessment, unit__unit=account.unit, status__in=[
+            Entry.Status.APPROVED, Entry.Status.REJECTED],
+        reviewed_at__isnull=False,
+    ).exclude(status=Entry.Status.REJECTED, objection="").select_related(
+        "section", "item").order_by("section__order", "id")
+    if request.method == "POST":
+        entry = get_object_or_404(entries, pk=request.POST.get("entry") or 0)
+        try:
+            objection_lodge(entry=entry, text=request.POST.get("text", ""), user=request.user)
+        except ValidationError as exc:
+            for m in exc.messages:
+                messages.error(request, m)
+        else:
+            messages.success(request, _("申诉已提交,评议办公室将作出处理。"))
+        return redirect("assessment_my_entries", slug=slug)
+    return render(request, "assessments/entries/mine.html",
+                  {"assessment": assessment, "unit": account.unit, "entries": entries})
+
+
+@login_required
+def entry_evidence(request: HttpRequest, slug: str, pk: int) -> FileResponse:
+    """An entry's evidence, as an attachment, to staff reviewing the assessment, the office
+    that entered it, and the unit concerned once approved; every download is in the log."""
+    entry = get_object_or_404(Entry.objects.select_related("assessment", "unit"), pk=pk,
+                              assessment__slug=slug)
+    user: Any = request.user
+    allowed = False
+    if user.has_perm(REVIEW):
+        allowed = visible_assessments(user).filter(pk=entry.assessment_id).exists()
+    if not allowed and source_of(user) == entry.source:
+        allowed = True
+    account = getattr(user, "assessment_unit", None)
+    if not allowed and account is not None and account.unit_id == entry.unit.unit_id:
+        allowed = entry.status == Entry.Status.APPROVED
+    if not allowed or not entry.evidence:
+        raise Http404
+    audit(user=user, action="entry.evidence_download", obj=entry,
+          object_repr=entry.evidence_name)
+    return FileResponse(entry.evidence.open("rb"), as_attachment=True,
+                        filename=entry.evidence_name or "evidence")

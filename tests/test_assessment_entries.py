@@ -1,0 +1,162 @@
+"""Issue 18, entries from source offices (assessment.md section 5) through the pages: a source
+office enters for its own sections only, staff approve or reject with a reason, the unit sees
+its approved entries and objects once, staff decide; only what stands counts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from assessments.models import Assessment, Entry, SourceAccount, UnitAccount
+from core.models import AuditLog
+from core.roles import ASSESSED, SOURCE
+from tests.conftest import default_office, make_user
+from tests.test_assessment_commands import build, survey_campaign
+
+
+@pytest.fixture
+def zf(db, tmp_path):  # type: ignore[no-untyped-def]
+    survey_campaign(tmp_path)
+    build(tmp_path, entries=[])
+    a = Assessment.objects.get(slug="zf-2026")
+    a.office = default_office()
+    a.save(update_fields=["office"])
+    a.sections.filter(name="督办落实").update(source="市委督查室、市政府督查室")
+    a.sections.filter(name="违纪违规").update(source="市纪委监委")
+    return a
+
+
+@pytest.fixture
+def source(db):  # type: ignore[no-untyped-def]
+    user = make_user("duchashi", SOURCE)
+    SourceAccount.objects.create(user=user, source="市委督查室")
+    return user
+
+
+@pytest.fixture
+def unit_user(db, zf):  # type: ignore[no-untyped-def]
+    user = make_user("jiaju", ASSESSED)
+    UnitAccount.objects.create(user=user, unit=zf.units.get(name="甲局").unit)
+    return user
+
+
+def total_of(capsys, name: str) -> float:  # type: ignore[no-untyped-def]
+    capsys.readouterr()
+    call_command("assess", "zf-2026", "--format", "json")
+    units = json.loads(capsys.readouterr().out)["categories"][0]["units"]
+    return next(u["total"] for u in units if u["unit"] == name)
+
+
+def test_a_source_office_enters_only_its_own_sections(client, zf, source):
+    client.force_login(source)
+    page = client.get(reverse("assessment_entry_new", args=[zf.slug]))
+    choices = dict(page.context["form"].fields["what"].choices)
+    assert any("督办落实" in label for label in choices.values())
+    assert not any("违纪违规" in label for label in choices.values())  # 市纪委监委's
+    item = zf.sections.get(name="违纪违规").items.get()
+    unit = zf.units.get(name="甲局")
+    forged = client.post(reverse("assessment_entry_new", args=[zf.slug]), {
+        "unit": unit.pk, "what": f"i{item.pk}", "count": 1, "points": 15, "basis": "x"})
+    assert forged.status_code == 200 and not Entry.objects.exists()  # not a valid choice
+
+
+def test_enter_review_object_and_decide_through_the_pages(
+    client, capsys, zf, source, office, unit_user
+):
+    unit = zf.units.get(name="甲局")
+    item = zf.sections.get(name="督办落实").items.get()
+    client.force_login(source)
+    response = client.post(reverse("assessment_entry_new", args=[zf.slug]), {
+        "unit": unit.pk, "what": f"i{item.pk}", "count": 2, "basis": "督字〔2026〕9号"})
+    assert response.status_code == 302
+    entry = Entry.objects.get()
+    assert entry.status == "pending" and entry.source == "市委督查室"
+    assert total_of(capsys, "甲局") == 100  # pending does not count
+    # Staff: a rejection needs a reason.
+    client.force_login(office)
+    decide = reverse("assessment_entry_decide", args=[zf.slug, entry.pk])
+    client.post(decide, {"action": "reject", "reason": ""})
+    entry.refresh_from_db()
+    assert entry.status == "pending"
+    client.post(decide, {"action": "approve", "reason": ""})
+    assert total_of(capsys, "甲局") == 92
+    # The unit sees it and objects once.
+    client.force_login(unit_user)
+    mine = reverse("assessment_my_entries", args=[zf.slug])
+    assert "督字〔2026〕9号" in client.get(mine).content.decode()
+    client.post(mine, {"entry": entry.pk, "text": "已按期落实,见附件"})
+    client.post(mine, {"entry": entry.pk, "text": "再来一次"})
+    entry.refresh_from_db()
+    assert entry.objection == "lodged" and entry.objection_text == "已按期落实,见附件"
+    # Staff accept the objection: the entry no longer counts; every step is in the log.
+    client.force_login(office)
+    assert "已按期落实" in client.get(reverse("assessment_entries", args=[zf.slug])).content.decode()
+    client.post(decide, {"action": "accept", "reason": "核实已落实"})
+    assert total_of(capsys, "甲局") == 100
+    actions = list(AuditLog.objects.filter(object_type="assessments.Entry").order_by("id")
+                   .values_list("action", flat=True))
+    assert actions == ["entry.submit", "entry.approve", "entry.object",
+                       "entry.objection_accept"]
+
+
+def test_who_may_see_what(client, zf, source, unit_user, clerk):
+    client.force_login(clerk)
+    assert client.get(reverse("assessment_entries", args=[zf.slug])).status_code == 403
+    client.force_login(source)
+    assert client.get(reverse("assessment_entries", args=[zf.slug])).status_code == 403
+    client.force_login(unit_user)
+    assert client.get(reverse("assessment_entry_new", args=[zf.slug])).status_code == 404
+    other = make_user("yiju", ASSESSED)
+    UnitAccount.objects.create(user=other, unit=zf.units.get(name="乙局").unit)
+    entry = Entry.objects.create(assessment=zf, unit=zf.units.get(name="甲局"),
+                                 section=zf.sections.get(name="督办落实"),
+                                 item=zf.sections.get(name="督办落实").items.get(), count=1,
+                                 source="市委督查室", basis="b", status="approved")
+    client.force_login(other)
+    page = client.get(reverse("assessment_my_entries", args=[zf.slug])).content.decode()
+    assert f'data-entry="{entry.pk}"' not in page  # 甲局's entry is not 乙局's to see
+    client.post(reverse("assessment_my_entries", args=[zf.slug]), {"entry": entry.pk,
+                                                                   "text": "x"})
+    entry.refresh_from_db()
+    assert entry.objection == ""
+
+
+def test_evidence_is_checked_kept_privately_and_served_only_to_those_concerned(
+    client, zf, source, office, unit_user, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.PINGYI_PRIVATE_FILES_ROOT = tmp_path / "private"
+    unit = zf.units.get(name="甲局")
+    item = zf.sections.get(name="督办落实").items.get()
+    url = reverse("assessment_entry_new", args=[zf.slug])
+    client.force_login(source)
+    fake = SimpleUploadedFile("通报.pdf", b"<html><script>alert(1)</script>")
+    page = client.post(url, {"unit": unit.pk, "what": f"i{item.pk}", "count": 1,
+                             "basis": "督字1号", "evidence": fake})
+    assert "只收 PDF、JPG 或 PNG" in page.content.decode() and not Entry.objects.exists()
+    pdf = SimpleUploadedFile("通报.pdf", b"%PDF-1.4 scan")
+    client.post(url, {"unit": unit.pk, "what": f"i{item.pk}", "count": 1, "basis": "督字1号",
+                      "evidence": pdf})
+    entry = Entry.objects.get()
+    assert entry.evidence.name.startswith("evidence/") and "通报" not in entry.evidence.name
+    assert (tmp_path / "private" / entry.evidence.name).read_bytes() == b"%PDF-1.4 scan"
+    download = reverse("assessment_entry_evidence", args=[zf.slug, entry.pk])
+    assert b"".join(client.get(download).streaming_content) == b"%PDF-1.4 scan"
+    client.force_login(unit_user)
+    assert client.get(download).status_code == 404  # not approved yet
+    client.force_login(office)
+    response = client.get(download)
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    client.post(reverse("assessment_entry_decide", args=[zf.slug, entry.pk]),
+                {"action": "approve", "reason": ""})
+    client.force_login(unit_user)
+    assert client.get(download).status_code == 200
+    other = make_user("bingju", ASSESSED)
+    UnitAccount.objects.create(user=other, unit=zf.units.get(name="丙局").unit)
+    client.force_login(other)
+    assert client.get(download).status_code == 404
+    assert AuditLog.objects.filter(action="entry.evidence_download").count() == 3
