@@ -244,6 +244,9 @@ def main() -> None:
     from bench import extra  # figures that need the web stack (online, reports, keying)
 
     rows += extra.measure(env, args.runs, pg, wanted, run, Row)
+    from bench import assess  # issue 18: the assessment's computation
+
+    rows += assess.measure(env, args.runs, wanted, run, Row)
     speed_after = calibration_seconds()
     rows.append(
         Row(

@@ -1,5 +1,6 @@
 """Seeded synthetic campaigns: 66 units in the three categories of 000, ballots as clerks key
-them (.xlsx) or as the database holds them (COPY)."""
+them (.xlsx) or as the database holds them (COPY); and a 作风效能考评 assessment (preset
+zuofeng) of many units with approved deductions and a survey section read from a campaign."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import openpyxl
 from demo.data import CHANNELS, UNITS_000
 
 if TYPE_CHECKING:  # imported inside the functions: Django is set up by then
+    from assessments.models import Assessment
     from campaigns.models import Campaign
 
 CACHE = Path(__file__).resolve().parent / ".cache"
@@ -151,3 +153,95 @@ def copy_ballots(campaign: Campaign, n: int, chunk: int = 20_000) -> None:
     with connection.cursor() as cur:
         vacuum = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         cur.execute(f"{vacuum} {table}")
+
+
+def make_assessment(
+    slug: str, units: int = 150, entries: int = 5_000, ballots: int = 1_000
+) -> Assessment:
+    """A 作风效能考评 (preset zuofeng, deduction mode) of `units` registry units in its one
+    category, with `entries` approved deductions spread over its five items sections (as staff
+    would have approved them, in bulk), and its 民主评议 section linked to a 千人评议 campaign
+    of the same units holding `ballots` valid paper ballots. The rollup sections stay unlinked
+    (they deduct 0). Made afresh: an earlier one of the same slug is deleted."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from assessments.config import assessment_create, section_link
+    from assessments.models import Assessment, AssessmentUnit, Entry, Section
+    from assessments.presets import preset_config
+    from ballots.answers import KIND_OPTION, Storage
+    from ballots.models import Ballot
+    from campaigns.models import Campaign, CampaignUnit, Unit
+    from campaigns.services import campaign_create_from_preset
+
+    rng = random.Random(SEED + units * 7 + entries)
+    Assessment.objects.filter(slug=slug).delete()  # first: it protects its campaign
+    Campaign.objects.filter(slug=f"{slug}-survey").delete()
+    registry = [
+        Unit.objects.get_or_create(name=f"基准考核单位{i:03d}", parent=None)[0]
+        for i in range(1, units + 1)
+    ]
+
+    # The survey: the same units in one category of a 千人评议 campaign, ballots bulk-made.
+    campaign = campaign_create_from_preset(
+        preset="qianren", slug=f"{slug}-survey", name=f"基准 {slug} 民主评议", year=2026
+    )
+    category = campaign.categories.order_by("order").first()
+    assert category is not None
+    CampaignUnit.objects.bulk_create(
+        CampaignUnit(campaign=campaign, unit=u, category=category, name=u.name, order=i)
+        for i, u in enumerate(registry)
+    )
+    campaign.status = Campaign.Status.OPEN
+    campaign.save(update_fields=["status"])
+    storage = Storage.of(campaign)
+    options = {o.label: o.pk for o in campaign.options.all()}
+    group = campaign.groups.order_by("pk").first()
+    members = list(campaign.units.order_by("order").values_list("pk", flat=True))
+    quality = {pk: rng.uniform(0.8, 1.0) for pk in members}
+    made = []
+    for i in range(ballots):
+        cells = []
+        for pk in members:
+            r = rng.random()
+            label = ("满意" if r < quality[pk] * 0.72 else
+                     "基本满意" if r < quality[pk] * 0.97 else "不满意")
+            cells.append((pk, None, options[label], KIND_OPTION))
+        made.append(Ballot(campaign=campaign, source=Ballot.Source.PAPER, serial=f"{i + 1:06d}",
+                           group=group, answers=storage.encode(cells)))
+    Ballot.objects.bulk_create(made, batch_size=500)
+
+    # The assessment, as create_assessment --preset zuofeng makes it.
+    config = preset_config("zuofeng", 2026)
+    config["name"], config["preset"] = f"基准 {slug}", "zuofeng"
+    a = assessment_create(config=config, slug=slug)
+    only = a.categories.get()
+    AssessmentUnit.objects.bulk_create(
+        AssessmentUnit(assessment=a, unit=u, category=only, name=u.name, order=i)
+        for i, u in enumerate(registry)
+    )
+    survey = a.sections.get(kind=Section.Kind.SURVEY)
+    section_link(assessment=a, section=survey.name, campaign=campaign)
+
+    staff, _ = get_user_model().objects.get_or_create(
+        username="bench-office", defaults={"is_staff": True})
+    assessed = list(a.units.order_by("order"))
+    sections = list(a.sections.filter(kind=Section.Kind.ITEMS).order_by("order"))
+    catalogue = [(s, it) for s in sections for it in s.items.order_by("order")]
+    now = timezone.now()
+    rows = []
+    for _i in range(entries):
+        section, item = rng.choice(catalogue)
+        points = None
+        count = rng.choice((1, 1, 1, 2, 3))
+        if item.points is None:
+            assert item.min_points is not None and item.max_points is not None
+            points, count = rng.randint(int(item.min_points), int(item.max_points)), 1
+        rows.append(Entry(
+            assessment=a, unit=rng.choice(assessed), section=section, item=item, count=count,
+            points=points, source=section.source.split("、")[0] or "评议办公室",
+            basis=f"通报〔2026〕{rng.randint(1, 300)}号", status=Entry.Status.APPROVED,
+            reviewed_by=staff, reviewed_at=now, created_by=staff,
+        ))
+    Entry.objects.bulk_create(rows, batch_size=1000)
+    return a

@@ -203,3 +203,6 @@ FIGURES |= ONLINE
 from bench.slips import slips_1000  # noqa: E402
 
 FIGURES["slips_1000"] = slips_1000
+from bench.assess import FIGURES as ASSESS  # noqa: E402
+
+FIGURES |= ASSESS

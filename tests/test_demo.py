@@ -41,12 +41,22 @@ def test_demo_is_reproducible_from_its_seed(db):
         ballots = Ballot.objects.filter(campaign__slug="qianren-2026")
         return sorted(repr((b.serial, *v)) for b in ballots for v in votes_of(b))
 
+    def entries() -> list:
+        from assessments.models import Entry
+
+        return sorted(Entry.objects.filter(assessment__slug="zuofeng-2026").values_list(
+            "unit__name", "item__name", "count", "points", "source", "basis", "date", "status"))
+
+    from assessments.models import Assessment
+
     call_command("demo", seed=3, ballots=30)
-    first = stored()
+    first, first_entries = stored(), entries()
+    Assessment.objects.all().delete()  # it reads the campaign (a protected link)
     Campaign.objects.all().delete()
     call_command("demo", seed=3, ballots=30)
     again = stored()
     assert len(first) > 30 and first == again
+    assert len(first_entries) == 40 and first_entries == entries()
 
 
 def test_demo_online_ballots_are_cast_with_its_own_codes(db, django_capture_on_commit_callbacks):
@@ -126,3 +136,43 @@ def test_demo_runs_again_without_a_second_liangping_campaign(db, capsys):
     call_command("demo", if_missing=True)
     assert Ballot.objects.filter(campaign__slug="liangping-2026").count() == n
     assert Campaign.objects.filter(slug="qianren-2026").count() == 1
+
+
+def test_demo_builds_a_zuofeng_assessment_over_its_66_units(db, capsys):
+    from assessments.adapter import assess_assessment
+    from assessments.models import Assessment, Entry
+
+    call_command("demo", seed=7, ballots=60)
+    a = Assessment.objects.get(slug="zuofeng-2026")
+    campaign = Campaign.objects.get(slug="qianren-2026")
+    assert (a.preset, a.year, a.mode) == ("zuofeng", 2026, "deduction")
+    assert a.office == campaign.office is not None
+    # The same registry units as the campaign, all in the preset's one category.
+    assert a.units.count() == 66 and a.categories.count() == 1
+    assert set(a.units.values_list("unit_id", flat=True)) == set(
+        campaign.units.values_list("unit_id", flat=True))
+    survey = a.sections.get(kind="survey")
+    assert survey.name == "民主评议" and survey.campaign == campaign
+    assert not a.sections.filter(kind="rollup", campaign__isnull=False).exists()
+    # Entries through the review: most approved by the office's staff, 2 pending, 1 rejected.
+    approved = Entry.objects.filter(assessment=a, status="approved")
+    assert approved.count() == 37
+    assert not approved.filter(reviewed_by__isnull=True).exists()
+    assert all(e.reviewed_by is not None and e.reviewed_by.is_staff for e in approved)
+    assert Entry.objects.filter(assessment=a, status="pending").count() == 2
+    rejected = Entry.objects.get(assessment=a, status="rejected")
+    assert rejected.review_reason
+    # Each entry's source office is one the preset names for its section.
+    for e in Entry.objects.filter(assessment=a).select_related("section"):
+        assert e.source in e.section.source and e.basis
+    # Assessed: every unit ranked and graded (the unlinked rollups deduct 0).
+    result = assess_assessment(a).result
+    (category,) = result.categories
+    assert len(category.units) == 66
+    ranked = [u for u in category.units if u.rank is not None]
+    assert len(ranked) == 66 and all(u.grade for u in ranked)
+    assert ranked[0].rank == 1 and len({u.grade for u in ranked}) >= 2
+    # Built once: running the demo again makes no second assessment and no new entries.
+    call_command("demo", if_missing=True)
+    assert Assessment.objects.filter(preset="zuofeng").count() == 1
+    assert Entry.objects.filter(assessment=a).count() == 40

@@ -14,14 +14,24 @@ again prints the same logins; --reset-passwords draws a new password.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import random
+import re
 import secrets
+from decimal import Decimal
 from typing import Any
 
+import openpyxl
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
+from assessments.config import assessment_create, section_link
+from assessments.entries import entry_review, entry_submit
+from assessments.imports import units_import
+from assessments.models import Assessment, Entry, Section
+from assessments.presets import preset_config
 from ballots.answers import KIND_OPTION, KIND_SPOILED, Storage
 from ballots.models import AccessCode, Ballot, Comment
 from ballots.online.codes import codes_for_representatives, codes_unnamed, used_code_ids
@@ -43,12 +53,14 @@ from campaigns.services import (
     campaign_set_status,
 )
 from demo.data import (
+    BASIS_004,
     CHANNELS,
     COMMENTS,
     DISTRICTS,
     GIVEN,
     LEADERS_001,
     RATERS_001,
+    REJECT_REASON_004,
     SURNAMES,
     TEAM_001,
     UNITS_000,
@@ -57,6 +69,7 @@ from demo.logins import DEMO_USERS, ensure_logins, logins_path
 
 SLUG = "qianren-2026"
 LIANGPING_SLUG = "liangping-2026"
+ZUOFENG_SLUG = "zuofeng-2026"
 OFFICE = "某市评议办公室"
 
 
@@ -74,9 +87,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         exists = Campaign.objects.filter(slug=SLUG).exists()
         liangping_exists = Campaign.objects.filter(slug=LIANGPING_SLUG).exists()
+        zuofeng_exists = Assessment.objects.filter(slug=ZUOFENG_SLUG).exists()
         built = False
         seed = opts["seed"] if opts["seed"] is not None else secrets.randbelow(10**6)
-        if not (exists and liangping_exists):
+        if not (exists and liangping_exists and zuofeng_exists):
             self.stdout.write(f"随机种子 seed = {seed}(用 --seed {seed} 可复现)")
         if exists and not opts["if_missing"]:
             self.stderr.write(f"演示活动已存在({SLUG}),不重复创建。")
@@ -88,6 +102,9 @@ class Command(BaseCommand):
             self.make_liangping(seed)
         password, fresh = ensure_logins(reset=opts["reset_passwords"] or built)
         self.join_office()
+        # Made once as well, after the logins: its entries are reviewed by the office user.
+        if not zuofeng_exists:
+            self.make_zuofeng(seed)
         self.stdout.write("")
         current = Campaign.objects.filter(slug=SLUG).first()
         spare = self.unused_code(current) if current else None
@@ -317,4 +334,79 @@ class Command(BaseCommand):
         self.stdout.write(
             f"已创建 {campaign.slug}:1 个领导班子、{len(LEADERS_001)} 名领导干部,"
             f"{len(codes)} 名评议代表;线上 {online} 份、纸质 {len(paper)} 份选票"
+        )
+
+    # --- 作风效能考评 (document 004) ------------------------------------------------------------
+
+    @transaction.atomic
+    def make_zuofeng(self, seed: int) -> None:
+        """The 作风效能建设工作考评 of 004 (preset zuofeng) over the 66 units of the 2026
+        千人评议 campaign. The preset has one category, 市直及驻市各单位, which the three
+        categories of 000 all belong to (the vertical and financial units are the 驻市 ones),
+        so all 66 go into it. Its 民主评议 section reads the 2026 campaign; the two rollup
+        sections (重点科室, 办事窗口) stay unlinked: the demo has no sub-unit campaign, and in
+        deduction mode a unit without evaluated sub-units deducts 0 for them
+        (assessments.engine._section_value). Deductions are entered as the source offices
+        report them and reviewed by the office, through the services: most approved, two
+        pending, one rejected with its reason."""
+        rng = random.Random(f"zuofeng-{seed}")  # its own stream: the campaigns are unchanged
+        office = Office.objects.get(name=OFFICE)
+        staff = get_user_model().objects.get(username="office")
+        campaign = Campaign.objects.get(slug=SLUG)
+        config = preset_config("zuofeng", 2026)
+        config["name"] = "2026年度作风效能建设工作考评"
+        config["preset"] = "zuofeng"  # as create_assessment --preset records it
+        a = assessment_create(config=config, slug=ZUOFENG_SLUG, office=office, user=staff)
+        category = a.categories.get()
+        # The units sheet an office would upload (类别 | 单位): the registry units of the campaign.
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        assert ws is not None
+        ws.append(["类别", "单位"])
+        for name in campaign.units.order_by("category__order", "order").values_list("name",
+                                                                                     flat=True):
+            ws.append([category.name, name])
+        sheet = io.BytesIO()
+        wb.save(sheet)
+        sheet.seek(0)
+        units_import(assessment=a, file=sheet, user=staff)
+        survey = a.sections.get(kind=Section.Kind.SURVEY)
+        section_link(assessment=a, section=survey.name, campaign=campaign, user=staff)
+
+        units = list(a.units.order_by("order"))
+        # Most units lose little or nothing; a few collect most of the deductions.
+        unit_weights = [rng.choice((0, 0, 1, 1, 1, 4)) for _u in units]
+        sections = list(a.sections.filter(kind=Section.Kind.ITEMS).order_by("order"))
+        # Late tasks, complaints and discipline are reported far more often than the rest.
+        section_weights = {"督办落实": 4, "审批事项进驻行政服务中心": 2,
+                           "转办件、投诉件和信访件办理": 4, "机关作风纪律执行": 4,
+                           "行政不作为、乱作为": 1}
+        entries: list[Entry] = []
+        for _i in range(40):
+            unit = rng.choices(units, weights=unit_weights)[0]
+            section = rng.choices(sections, weights=[section_weights.get(s.name, 1)
+                                                     for s in sections])[0]
+            item = rng.choice(list(section.items.order_by("order")))
+            points = None
+            count = rng.choice((1, 1, 1, 2, 3))
+            if item.points is None:  # a range: the source office states the points, once
+                assert item.min_points is not None and item.max_points is not None
+                lo, hi = int(item.min_points), int(item.max_points)
+                points, count = Decimal(rng.randint(max(lo, 5), hi)), 1
+            # One of the offices the document names for the section.
+            sources = [x for x in re.split("[、及]", section.source) if x] or [OFFICE]
+            entries.append(entry_submit(
+                unit=unit, section=section, item=item, count=count, points=points,
+                source=rng.choice(sources),
+                basis=BASIS_004.get(section.name, "通报〔2026〕{n}号").format(
+                    n=rng.randint(1, 60)),
+                date=dt.date(2026, rng.randint(1, 11), rng.randint(1, 28)), user=staff,
+            ))
+        # The last three: two still pending, one rejected with its reason.
+        for entry in entries[:-3]:
+            entry_review(entry=entry, approve=True, reason="", user=staff)
+        entry_review(entry=entries[-1], approve=False, reason=REJECT_REASON_004, user=staff)
+        self.stdout.write(
+            f"已创建 {a.slug}:{len(units)} 个单位,{len(entries)} 条扣分(其中 2 条待审核,"
+            f"1 条未通过);民主评议关联 {campaign.slug}"
         )
