@@ -5,7 +5,6 @@ calls the one service of assessments/entries.py."""
 
 from __future__ import annotations
 
-import re
 from typing import Any, cast
 
 from django import forms
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from assessments.access import assessment_for, sections_for, source_of, visible_assessments
 from assessments.entries import (
     entry_review,
     entry_submit,
@@ -26,28 +26,9 @@ from assessments.entries import (
     objection_lodge,
 )
 from assessments.models import Assessment, Entry, Item, Section
-from assessments.views import assessment_for, visible_assessments
 from core.audit import audit
 
 REVIEW = "assessments.review_assessment_entries"
-ENTER = "assessments.enter_assessment_entries"
-
-
-def names_source(section: Section, source: str) -> bool:
-    """Whether a section's 提供单位 (one office, or several joined by 、,;) names `source`."""
-    return source in {part.strip() for part in re.split(r"[、,,;;/]", section.source)}
-
-
-def source_of(user: Any) -> str | None:
-    account = getattr(user, "assessment_source", None)
-    return account.source if account is not None and user.has_perm(ENTER) else None
-
-
-def sections_for(assessment: Assessment, source: str) -> list[Section]:
-    """The sections a source office enters: items and score sections naming it."""
-    return [s for s in assessment.sections.filter(kind__in=[Section.Kind.ITEMS,
-                                                            Section.Kind.SCORE])
-            if names_source(s, source)]
 
 
 def _for_source(user: Any, slug: str) -> tuple[Assessment, str, list[Section]]:

@@ -38,25 +38,10 @@ HEAD_MIN_EM = 2.2  # or two at the least
 SLACK_EM = 0.3  # the widths of text_em are estimates: a little room so that "优秀" never wraps
 
 
-def flag_words() -> dict[str, str]:
-    return {
-        engine.FLAG_HONOURED: _("先进单位"),
-        "title": _("授予先进单位称号"),
-        "accountability": _("提出处理建议"),
-        engine.FLAG_INCOMPLETE: _("数据不全"),
-    }
-
-
 def flags_of(u: engine.UnitOutcome) -> list[tuple[str, str]]:
-    """(flag, words) of a unit; 数据不全 names the missing sections."""
-    words = flag_words()
-    out = []
-    for f in u.flags:
-        text = words.get(f, f)
-        if f == engine.FLAG_INCOMPLETE and u.missing:
-            text += _("(缺:%(s)s)") % {"s": "、".join(u.missing)}
-        out.append((f, text))
-    return out
+    """(flag, words) of a unit, worded as the pages word them (assessments/words.py); 数据不全
+    names the missing sections."""
+    return [(f, words.flag_words(f, missing=u.missing)) for f in u.flags]
 
 
 def mode_words(mode: str) -> str:
@@ -244,9 +229,8 @@ def assessment_pdf(assessed: Assessed) -> bytes:
         (_("先进单位"), "、".join(u.unit.name for u in units if engine.FLAG_HONOURED in u.flags)
          or _("无")),
     ]
-    for flag, said in flag_words().items():
-        if flag in (engine.FLAG_HONOURED, engine.FLAG_INCOMPLETE):
-            continue
+    for flag in ("title", "accountability"):
+        said = words.rule_flag_words(flag)
         named = [u.unit.name for u in units if flag in u.flags]
         if named or any(r.flag == flag for r in inp.rules):
             summary.append((said, "、".join(named) or _("无")))
@@ -375,3 +359,23 @@ def assessment_workbook(assessed: Assessed) -> bytes:
 
 
 __all__ = ["assessment_pdf", "assessment_workbook", "rules_in_words"]
+
+
+def run_report_job(job: Any, progress: Any) -> None:
+    """Background job behind the result page's download buttons (params: slug, format)."""
+    from assessments.adapter import assess_assessment
+    from assessments.models import Assessment
+    from core.audit import audit
+    from core.jobs import job_finish_file
+
+    assessment = Assessment.objects.get(slug=job.params["slug"])
+    fmt = job.params["format"]
+    progress(0, 2, _("正在计算考核结果"))
+    done = assess_assessment(assessment)
+    progress(1, 2, _("正在生成报告"))
+    data = assessment_pdf(done) if fmt == "pdf" else assessment_workbook(done)
+    name = f"{assessment.slug}-{assessment.year}.{fmt}"
+    job_finish_file(job, name, data)
+    audit(user=job.created_by, action="assessment.report", obj=assessment, object_repr=name,
+          after={"format": fmt, "fingerprint": done.fingerprint()})
+    progress(2, 2, _("报告已生成,可以下载"))

@@ -12,17 +12,23 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from assessments import engine
+from assessments.access import (
+    assessed_in,
+    assessment_for,
+    entering_for,
+    visible_assessments,
+)
 from assessments.adapter import Assessed, assess_assessment, measure_of
 from assessments.models import Assessment, AssessmentUnit, Entry, Section
 from assessments.words import band_meaning, flag_words, rules_in_words
-from campaigns.access import sees_all_offices
+from core.jobs import job_start
 from core.permissions import perm_required
 from scoring.tally import tally_campaign
 
@@ -34,25 +40,6 @@ FLAG_CSS = {
     "accountability": "consecutive_last_place",
     "incomplete": "no_votes",
 }
-
-
-def visible_assessments(user: Any) -> QuerySet[Assessment]:
-    """The assessments `user` may see: their offices', or all when granted all offices. An
-    assessment without an office matches no membership."""
-    if sees_all_offices(user):
-        return Assessment.objects.all()
-    if not user.is_authenticated:
-        return Assessment.objects.none()
-    return Assessment.objects.filter(office__in=user.offices.all())
-
-
-def assessment_for(user: Any, slug: str) -> Assessment:
-    """The assessment `slug` if `user` may see it, else 404 (never telling a stranger that
-    another office's assessment exists)."""
-    try:
-        return visible_assessments(user).get(slug=slug)
-    except Assessment.DoesNotExist:
-        raise Http404 from None
 
 
 def _assessed(a: Assessment) -> tuple[Assessed | None, str]:
@@ -75,10 +62,15 @@ def _value_label(a: Assessment) -> str:
 @perm_required(VIEW)
 @require_GET
 def assessment_list(request: HttpRequest) -> HttpResponse:
+    """The office's assessments; for a source office's login those it reports to, for an
+    assessed unit's login those it is in."""
     rows = visible_assessments(request.user).select_related("office").annotate(
         n_units=Count("units", distinct=True)
     )
-    return render(request, "assessments/list.html", {"assessments": rows})
+    return render(request, "assessments/list.html", {
+        "assessments": rows, "entering": entering_for(request.user),
+        "assessed": assessed_in(request.user),
+    })
 
 
 @dataclass
@@ -297,3 +289,20 @@ def assessment_unit(request: HttpRequest, slug: str, unit_id: int) -> HttpRespon
         "problem": problem,
         "value_label": _value_label(a),
     })
+
+
+@perm_required(VIEW)
+@require_POST
+def assessment_report_start(request: HttpRequest, slug: str) -> HttpResponse:
+    """The PDF or the workbook, built in the background and downloaded from the job page by
+    the user who asked (core/jobs.py checks the permission again there)."""
+    a = assessment_for(request.user, slug)
+    fmt = request.POST.get("format", "")
+    if fmt not in ("pdf", "xlsx"):
+        raise Http404
+    job = job_start(
+        kind=str(_("考核 PDF 报告") if fmt == "pdf" else _("考核 Excel 报告")),
+        handler="assessments.reports.run_report_job", campaign=None, user=request.user,
+        permission=VIEW, params={"slug": a.slug, "format": fmt},
+    )
+    return redirect("job_page", job_id=job.pk)

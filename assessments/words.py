@@ -26,7 +26,7 @@ def years_words(n: int) -> str:
     return CN_COUNT.get(n, str(n))
 
 
-def _rule_flag_words(flag: str) -> str:
+def rule_flag_words(flag: str) -> str:
     """What a year-on-year flag does, in the documents' words."""
     if flag == "title":
         return _("授予先进单位称号")
@@ -44,7 +44,7 @@ def flag_words(flag: str, *, rules: Iterable[YearRule] = (), missing: Iterable[s
         names = "、".join(missing)
         return _("数据不全(缺:%(s)s)") % {"s": names} if names else _("数据不全")
     rule = next((r for r in rules if r.flag == flag), None)
-    words = _rule_flag_words(flag)
+    words = rule_flag_words(flag)
     if rule is None:
         return words
     return _("%(w)s(连续%(n)s年%(g)s)") % {"w": words, "n": years_words(rule.years),
@@ -169,7 +169,7 @@ def rules_in_words(assessment: Assessment) -> list[str]:
                          "先进单位。") % {"c": c.name, "n": c.honoured})
     for r in a.rules.order_by("id"):
         out.append(_("连续%(n)s年评为%(g)s的单位(按往年同一系列考核、逐年不间断),%(w)s。")
-                   % {"n": years_words(r.years), "g": r.grade, "w": _rule_flag_words(r.flag)})
+                   % {"n": years_words(r.years), "g": r.grade, "w": rule_flag_words(r.flag)})
     out.append(_("总分相同的单位名次相同(如1、2、2、4),不再比较其他项目。"))
     out.append(_("缺少任一考核项目数据的单位不排名、不评等次,列在本类别最后并注明所缺项目。"))
     return out

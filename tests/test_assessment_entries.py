@@ -160,3 +160,31 @@ def test_evidence_is_checked_kept_privately_and_served_only_to_those_concerned(
     client.force_login(other)
     assert client.get(download).status_code == 404
     assert AuditLog.objects.filter(action="entry.evidence_download").count() == 3
+
+
+def test_reports_are_built_in_the_background_and_the_lists_lead_to_each_role(
+    client, zf, source, office, unit_user, django_capture_on_commit_callbacks
+):
+    from core.models import BackgroundJob
+
+    client.force_login(office)
+    result = client.get(reverse("assessment_result", args=[zf.slug])).content.decode()
+    assert 'id="report-buttons"' in result
+    assert reverse("assessment_entries", args=[zf.slug]) in result  # the review tab
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("assessment_report", args=[zf.slug]),
+                               {"format": "xlsx"})
+    job = BackgroundJob.objects.get()
+    assert response["Location"] == reverse("job_page", args=[job.pk])
+    assert job.params["handler"] == "assessments.reports.run_report_job"
+    assert job.status == BackgroundJob.Status.DONE and job.result_file  # run inline in tests
+    assert AuditLog.objects.filter(action="assessment.report").exists()
+    assert client.post(reverse("assessment_report", args=[zf.slug]),
+                       {"format": "doc"}).status_code == 404
+    client.force_login(source)
+    listing = client.get(reverse("assessment_list")).content.decode()
+    assert 'id="entering"' in listing
+    assert reverse("assessment_entry_new", args=[zf.slug]) in listing
+    client.force_login(unit_user)
+    listing = client.get(reverse("assessment_list")).content.decode()
+    assert reverse("assessment_my_entries", args=[zf.slug]) in listing
