@@ -241,6 +241,8 @@ def section_link(*, assessment: Assessment, section: str, campaign: Campaign,
     s = Section.objects.select_for_update().filter(assessment=assessment, name=section).first()
     if s is None:
         raise ValidationError(_("考核项目“%(s)s”不存在") % {"s": section})
+    if assessment.finalised_at is not None:
+        raise ValidationError(_("考核已定稿,不能再改动。"))
     if s.kind not in (Section.Kind.SURVEY, Section.Kind.ROLLUP):
         raise ValidationError(_("考核项目“%(s)s”不是评议结果类型,不能关联评议活动")
                               % {"s": section})

@@ -82,6 +82,8 @@ def units_import(*, assessment: Assessment, file: str | Path | IO[bytes],
     """The units of the first sheet (类别 | 单位, the campaigns' optional columns accepted),
     each found in the registry by name under its parent or registered; a category must be
     one of the assessment's. Returns {"created": n, "updated": n}."""
+    if assessment.finalised_at is not None:
+        raise SpreadsheetError(_("考核已定稿,不能再导入"))
     wb = open_workbook(file, max_rows=MAX_ROWS)
     errors: list[CellError] = []
     rows: list[UnitRow] = []

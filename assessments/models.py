@@ -46,6 +46,10 @@ class Assessment(models.Model):
     # Section 5: once finalised, entries are read-only and the result carries a fingerprint.
     finalised_at = models.DateTimeField(_("定稿时间"), null=True, blank=True)
     fingerprint = models.CharField(_("结果指纹"), max_length=64, blank=True)
+    # 公示: a fixed copy of the finalised result (ranks, totals, grades, honours), shown on the
+    # public page until withdrawn; never the entries, their sources or the units' objections.
+    published_at = models.DateTimeField(_("公示时间"), null=True, blank=True)
+    publication = models.JSONField(_("公示内容"), default=dict, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,6 +28,13 @@ from assessments.access import (
     visible_assessments,
 )
 from assessments.adapter import Assessed, assess_assessment, measure_of
+from assessments.finalise import (
+    assessment_finalise,
+    assessment_publish,
+    assessment_reopen,
+    assessment_unpublish,
+    finalise_problems,
+)
 from assessments.models import Assessment, AssessmentUnit, Entry, Section
 from assessments.words import band_meaning, flag_words, rules_in_words
 from core.jobs import job_start
@@ -194,6 +203,9 @@ def assessment_result(request: HttpRequest, slug: str) -> HttpResponse:
         "problem": problem,
         "fingerprint": assessed.fingerprint() if assessed else "",
         "value_label": _value_label(a),
+        # What keeps it from being finalised, said before the button (as campaigns' 公示).
+        "blocking": finalise_problems(a) if a.finalised_at is None and request.user.has_perm(
+            "assessments.manage_assessment") else [],
     })
 
 
@@ -306,3 +318,46 @@ def assessment_report_start(request: HttpRequest, slug: str) -> HttpResponse:
         permission=VIEW, params={"slug": a.slug, "format": fmt},
     )
     return redirect("job_page", job_id=job.pk)
+
+
+MANAGE = "assessments.manage_assessment"
+STEPS = {
+    "finalise": lambda a, user, reason: assessment_finalise(assessment=a, user=user),
+    "reopen": lambda a, user, reason: assessment_reopen(assessment=a, user=user, reason=reason),
+    "publish": lambda a, user, reason: assessment_publish(assessment=a, user=user),
+    "unpublish": lambda a, user, reason: assessment_unpublish(assessment=a, user=user,
+                                                              reason=reason),
+}
+
+
+@perm_required(MANAGE)
+@require_POST
+def assessment_step(request: HttpRequest, slug: str, step: str) -> HttpResponse:
+    """定稿 / 撤销定稿 / 公示 / 撤回公示: each through its one service (assessments/finalise.py)."""
+    if step not in STEPS:
+        raise Http404
+    a = assessment_for(request.user, slug)
+    try:
+        STEPS[step](a, request.user, request.POST.get("reason", ""))
+    except ValidationError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+    else:
+        messages.success(request, _("已完成。"))
+    return redirect("assessment_result", slug=a.slug)
+
+
+@require_GET
+def assessment_public(request: HttpRequest, slug: str) -> HttpResponse:
+    """The 公示: the fixed copy made when it was published, for anyone, nothing else."""
+    a = get_object_or_404(Assessment, slug=slug, published_at__isnull=False)
+    copy = a.publication
+    categories = [
+        {"name": c["name"], "units": [
+            {**u, "flags": [flag_words(f) for f in u["flags"]]} for u in c["units"]]}
+        for c in copy.get("categories", [])
+    ]
+    return render(request, "assessments/public.html", {
+        "assessment": a, "categories": categories, "fingerprint": copy.get("fingerprint", ""),
+        "office": a.office,
+    })

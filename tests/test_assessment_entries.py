@@ -188,3 +188,49 @@ def test_reports_are_built_in_the_background_and_the_lists_lead_to_each_role(
     client.force_login(unit_user)
     listing = client.get(reverse("assessment_list")).content.decode()
     assert reverse("assessment_my_entries", args=[zf.slug]) in listing
+
+
+def test_finalise_publish_and_reopen(client, capsys, zf, source, office, django_user_model):
+    from assessments.entries import entry_submit
+
+    result_url = reverse("assessment_result", args=[zf.slug])
+    step = lambda s: reverse("assessment_step", args=[zf.slug, s])  # noqa: E731
+    item = zf.sections.get(name="督办落实").items.get()
+    pending = entry_submit(unit=zf.units.get(name="乙局"), section=item.section, item=item,
+                           count=2, source="市委督查室", basis="督字1号", user=source)
+    client.force_login(office)
+    page = client.get(result_url).content.decode()
+    assert "还有 1 条扣分或得分待审核" in page and 'id="blocking"' in page
+    client.post(step("finalise"))
+    zf.refresh_from_db()
+    assert zf.finalised_at is None
+    client.post(reverse("assessment_entry_decide", args=[zf.slug, pending.pk]),
+                {"action": "approve", "reason": ""})
+    client.post(step("finalise"))
+    zf.refresh_from_db()
+    assert zf.finalised_at is not None and len(zf.fingerprint) == 64
+    # Read-only now: neither a new entry nor an import.
+    with pytest.raises(Exception, match="已定稿"):
+        entry_submit(unit=zf.units.get(name="甲局"), section=item.section, item=item, count=1,
+                     source="市委督查室", basis="x", user=source)
+    public = reverse("assessment_public", args=[zf.slug])
+    client.logout()
+    assert client.get(public).status_code == 404  # not yet published
+    client.force_login(office)
+    client.post(step("publish"))
+    client.logout()
+    text = client.get(public).content.decode()
+    assert "<td class=\"table-num\">84.5</td>" in text and zf.fingerprint in text  # 乙局
+    assert "督字" not in text and "市委督查室" not in text  # no entries, no sources
+    client.force_login(office)
+    client.post(step("reopen"), {"reason": ""})
+    zf.refresh_from_db()
+    assert zf.finalised_at is not None
+    client.post(step("reopen"), {"reason": "更正扣分"})
+    zf.refresh_from_db()
+    assert zf.finalised_at is None and zf.published_at is None
+    client.logout()
+    assert client.get(public).status_code == 404
+    actions = set(AuditLog.objects.filter(action__startswith="assessment.")
+                  .values_list("action", flat=True))
+    assert {"assessment.finalise", "assessment.publish", "assessment.reopen"} <= actions
