@@ -8,9 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from assessments.adapter import assess_assessment
 from assessments.engine import AssessmentError, shown
 from assessments.models import Assessment
-
-FLAGS = {"honoured": "先进单位", "incomplete": "数据不全", "title": "授予先进单位称号",
-         "accountability": "提出处理建议"}
+from assessments.words import flag_words
 
 
 class Command(BaseCommand):
@@ -39,8 +37,6 @@ class Command(BaseCommand):
             names = [s.name for s in done.input.sections]
             w("\t".join(["名次", "单位", *names, "总分", "等次", "认定"]))
             for u in c.units:
-                flags = "、".join(FLAGS.get(f, f) for f in u.flags)
-                if u.missing:
-                    flags += "(缺:" + "、".join(u.missing) + ")"
+                flags = "、".join(flag_words(f, missing=u.missing) for f in u.flags)
                 w("\t".join([str(u.rank or "—"), u.unit.name, *[shown(v) for _n, v in u.sections],
                              shown(u.total), u.grade or "—", flags]))
