@@ -25,8 +25,12 @@ from assessments.entries import (
     objection_decide,
     objection_lodge,
 )
+from assessments.imports import entries_import, entries_parse
 from assessments.models import Assessment, Entry, Item, Section
 from core.audit import audit
+from core.models import StagedUpload
+from core.spreadsheets import SpreadsheetError
+from core.uploads import upload_apply, upload_confirmation, upload_preview
 
 REVIEW = "assessments.review_assessment_entries"
 
@@ -210,3 +214,47 @@ def entry_evidence(request: HttpRequest, slug: str, pk: int) -> FileResponse:
           object_repr=entry.evidence_name)
     return FileResponse(entry.evidence.open("rb"), as_attachment=True,
                         filename=entry.evidence_name or "evidence")
+
+
+class EntriesFileForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("文件 (.xlsx)"), widget=forms.ClearableFileInput(
+        attrs={"accept": ".xlsx", "class": "form-control"}))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def entries_upload(request: HttpRequest, slug: str) -> HttpResponse:
+    """Staff's bulk entry (assessment.md section 7): upload, see what the file holds, confirm
+    or discard; staged and applied through core/uploads.py like every import, all or nothing,
+    the entries approved by whoever confirms."""
+    assessment = _staff_assessment(request, slug)
+    kind = f"assessment-entries-{assessment.pk}"
+    back = request.path
+    context: dict[str, Any] = {"assessment": assessment, "form": EntriesFileForm()}
+    if request.method == "POST" and "upload" in request.POST:
+        upload = upload_confirmation(request, upload_id=request.POST.get("upload"), kind=kind,
+                                     campaign=None, back=back)
+        if not isinstance(upload, StagedUpload):
+            return upload
+        staged: StagedUpload = upload
+        try:
+            batch = upload_apply(upload=staged, apply=lambda path: entries_import(
+                assessment=assessment, file=path, filename=staged.filename, user=request.user))
+        except SpreadsheetError as exc:
+            context["errors"] = [str(e) for e in exc.errors]
+        else:
+            messages.success(request, _("已导入 %(n)d 条并审核通过。") % {"n": batch.rows})
+            return redirect("assessment_entries", slug=slug)
+    elif request.method == "POST":
+        form = EntriesFileForm(request.POST, request.FILES)
+        context["form"] = form
+        if form.is_valid():
+            try:
+                upload, entries = upload_preview(
+                    file=form.cleaned_data["file"], kind=kind, campaign=None,
+                    user=request.user, parse=lambda up: entries_parse(assessment, up.path))
+            except SpreadsheetError as exc:
+                context["errors"] = [str(e) for e in exc.errors]
+            else:
+                context.update(upload=upload, entries=entries)
+    return render(request, "assessments/entries/upload.html", context)

@@ -234,3 +234,30 @@ def test_finalise_publish_and_reopen(client, capsys, zf, source, office, django_
     actions = set(AuditLog.objects.filter(action__startswith="assessment.")
                   .values_list("action", flat=True))
     assert {"assessment.finalise", "assessment.publish", "assessment.reopen"} <= actions
+
+
+def test_staff_import_entries_through_the_page_preview_then_confirm(
+    client, zf, office, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.helpers import xlsx_bytes
+    from tests.test_assessment_commands import ENTRIES_HEADER
+
+    settings.PINGYI_UPLOAD_ROOT = tmp_path / "uploads"
+    url = reverse("assessment_entries_upload", args=[zf.slug])
+    client.force_login(office)
+    bad = xlsx_bytes({"扣分": [ENTRIES_HEADER, ("戊局", "督办落实", "不按时落实", 1, None,
+                                                 "督查室", "1号", None)]})
+    page = client.post(url, {"file": SimpleUploadedFile("e.xlsx", bad)}).content.decode()
+    assert "第2行" in page and "戊局" in page and not Entry.objects.exists()
+    good = xlsx_bytes({"扣分": [ENTRIES_HEADER, ("乙局", "督办落实", "不按时落实", 2, None,
+                                                  "督查室", "督字3号", None)]})
+    preview = client.post(url, {"file": SimpleUploadedFile("e.xlsx", good)})
+    assert "预览(尚未保存)" in preview.content.decode() and not Entry.objects.exists()
+    done = client.post(url, {"upload": preview.context["upload"].pk})
+    assert done.status_code == 302
+    entry = Entry.objects.get()
+    assert entry.status == "approved" and entry.reviewed_by == office and entry.count == 2
+    again = client.post(url, {"upload": preview.context["upload"].pk}, follow=True)
+    assert Entry.objects.count() == 1 and again.status_code == 200
