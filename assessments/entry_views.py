@@ -58,14 +58,26 @@ class EntryForm(forms.Form):
     basis = forms.CharField(label=gettext_lazy("依据(通报文号等)"), max_length=300)
     date = forms.DateField(label=gettext_lazy("日期"), required=False,
                            widget=forms.DateInput(attrs={"type": "date"}))
+    corrects = forms.ChoiceField(label=gettext_lazy("更正本单位此前报送的条目(可不选)"),
+                                 required=False)
     evidence = forms.FileField(label=gettext_lazy("证明材料(PDF、JPG、PNG,可不附)"),
                                required=False,
                                widget=forms.ClearableFileInput(
                                    attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
 
     def __init__(self, *args: Any, assessment: Assessment, sections: list[Section],
-                 **kwargs: Any) -> None:
+                 source: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # A correction replaces one of this office's entries that still stands (section 5).
+        self.correctable = {
+            str(e.pk): e for e in Entry.objects.filter(
+                assessment=assessment, source=source, superseded_by__isnull=True,
+                status__in=[Entry.Status.PENDING, Entry.Status.APPROVED],
+            ).select_related("unit", "section")
+        }
+        cast(forms.ChoiceField, self.fields["corrects"]).choices = [("", "—")] + [
+            (k, f"{e.unit.name} · {e.section.name} · {e.basis}")
+            for k, e in self.correctable.items()]
         self.units = {str(u.pk): u for u in assessment.units.all()}
         cast(forms.ChoiceField, self.fields["unit"]).choices = [
             (k, u.name) for k, u in self.units.items()]
@@ -88,7 +100,8 @@ class EntryForm(forms.Form):
         section, item = self.targets[d["what"]]
         return {"unit": self.units[d["unit"]], "section": section, "item": item,
                 "count": d["count"], "points": d["points"], "score": d["score"],
-                "basis": d["basis"], "date": d["date"], "evidence": d.get("evidence")}
+                "basis": d["basis"], "date": d["date"], "evidence": d.get("evidence"),
+                "supersedes": self.correctable.get(d.get("corrects") or "")}
 
 
 @login_required
@@ -97,7 +110,7 @@ def entry_new(request: HttpRequest, slug: str) -> HttpResponse:
     """A source office enters a deduction or a score (待审核 until staff approve it)."""
     assessment, source, sections = _for_source(request.user, slug)
     form = EntryForm(request.POST or None, request.FILES or None, assessment=assessment,
-                     sections=sections)
+                     sections=sections, source=source)
     if request.method == "POST" and form.is_valid():
         try:
             entry_submit(source=source, user=request.user, **form.service_kwargs())

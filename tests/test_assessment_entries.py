@@ -261,3 +261,23 @@ def test_staff_import_entries_through_the_page_preview_then_confirm(
     assert entry.status == "approved" and entry.reviewed_by == office and entry.count == 2
     again = client.post(url, {"upload": preview.context["upload"].pk}, follow=True)
     assert Entry.objects.count() == 1 and again.status_code == 200
+
+
+def test_a_source_office_corrects_its_entry_and_only_the_correction_counts(
+    client, capsys, zf, source, office
+):
+    unit = zf.units.get(name="甲局")
+    item = zf.sections.get(name="督办落实").items.get()
+    url = reverse("assessment_entry_new", args=[zf.slug])
+    client.force_login(source)
+    client.post(url, {"unit": unit.pk, "what": f"i{item.pk}", "count": 3, "basis": "督字5号"})
+    first = Entry.objects.get()
+    client.post(url, {"unit": unit.pk, "what": f"i{item.pk}", "count": 1,
+                      "basis": "督字5号(更正)", "corrects": first.pk})
+    fix = Entry.objects.get(supersedes=first)
+    client.force_login(office)
+    for e in (first, fix):
+        client.post(reverse("assessment_entry_decide", args=[zf.slug, e.pk]),
+                    {"action": "approve", "reason": ""})
+    assert total_of(capsys, "甲局") == 96  # the correction's 1 × 4, not 3 × 4
+    assert Entry.objects.count() == 2
