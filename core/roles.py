@@ -13,6 +13,10 @@ AUDITOR = "审计"
 # 中心 …), and the assessed units, who see their approved entries and may object.
 SOURCE = "提供单位"
 ASSESSED = "被考核单位"
+# Rectification (issue 19): a unit's contact (单位联络员) reports its unit's rectification; an
+# acceptor (人大代表、政协委员、监督员) reads and accepts the cases assigned to them.
+CONTACT = "单位联络员"
+ACCEPTOR = "验收人"
 
 CONFIG_APPS = ("core", "campaigns", "ballots")
 
@@ -29,7 +33,12 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "assessments.manage_assessment",
         "assessments.review_assessment_entries",
         "assessments.view_assessment",
+        "rectification.manage_cases",
+        "rectification.accept_rectification",
+        "rectification.view_case",
     },
+    CONTACT: {"rectification.report_rectification"},
+    ACCEPTOR: {"rectification.accept_rectification"},
     SOURCE: {"assessments.enter_assessment_entries", "assessments.view_assessment"},
     ASSESSED: {"assessments.view_assessment"},
     CLERK: {"campaigns.key_paper_ballots", "campaigns.view_campaign"},
@@ -38,6 +47,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "campaigns.download_reports",
         "campaigns.view_campaign",
         "assessments.view_assessment",
+        "rectification.view_case",
     },
     AUDITOR: {
         "campaigns.view_results",

@@ -132,6 +132,7 @@ INSTALLED_APPS = [
     "ballots",
     "scoring",
     "assessments",
+    "rectification",
     "workspace",
     "demo",
 ]

@@ -20,7 +20,8 @@ import pytest
 
 from tests.conftest import PROJECT
 
-LAYERS = ["core", "campaigns", "ballots", "scoring", "assessments", "workspace", "demo", "evalsite"]
+LAYERS = ["core", "campaigns", "ballots", "scoring", "assessments", "rectification",
+          "workspace", "demo", "evalsite"]
 WAYS_IN = ["ballots.online", "ballots.paper", "ballots.intake"]
 # Modules of ballots that connect the ways in to the rest (they may import all of them).
 BALLOTS_WIRING = ("ballots.apps", "ballots.admin", "ballots.receivers", "ballots.management")
