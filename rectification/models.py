@@ -33,6 +33,11 @@ class CampaignRectification(models.Model):
                                                        validators=[MinValueValidator(1)])
     published_at = models.DateTimeField(_("整改公示时间"), null=True, blank=True)
     publication = models.JSONField(_("整改公示内容"), default=list, blank=True)
+    # 回头看: the small campaign over the units with cases, whose satisfaction is each case's
+    # "after" beside the "before" of this campaign.
+    followup = models.OneToOneField(Campaign, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="followup_of",
+                                    verbose_name=_("整改落实情况测评"))
 
     class Meta:
         verbose_name = _("整改设置")

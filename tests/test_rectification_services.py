@@ -89,3 +89,29 @@ def test_a_case_past_its_deadline_is_overdue_in_the_ledger(pz, office):
     row = ledger(Case.objects.all(), today=dt.date(2027, 6, 11))[0]
     assert row["status"] == "overdue" and row["days_overdue"] == 10
     assert row["status_label"] == "逾期" and row["days_to_deadline"] == -10
+
+
+def test_a_followup_survey_over_the_units_with_cases_gives_before_and_after(
+    pz, office, tmp_path
+):
+    from django.core.management import call_command
+
+    from rectification.followup import before_after, followup_create, ledger_publish
+    from tests.helpers import xlsx_file
+
+    unit = pz.units.get(name="乙局").unit
+    case_open(campaign=pz, unit=unit, unit_name="乙局", flag="key_rectification",
+              problem="满意率低", deadline=dt.date(2027, 6, 1), user=office)
+    follow = followup_create(campaign=pz, slug="pz-hkk", user=office)
+    assert list(follow.units.values_list("name", flat=True)) == ["乙局"]
+    assert follow.previous is None and follow.series == ""
+    assert all(c.winners == 0 and c.last_place == 0 for c in follow.categories.all())
+    with pytest.raises(ValidationError):
+        followup_create(campaign=pz, slug="pz-hkk2", user=office)
+    assert before_after(pz)[unit.pk] == (pytest.approx(0.875), None)
+    rows = [("编号", "乙局")] + [(f"{i}", "满意" if i < 19 else "不满意") for i in range(20)]
+    call_command("import_ballots", "pz-hkk", str(xlsx_file(tmp_path, "f.xlsx", {"票": rows})))
+    before, after = before_after(pz)[unit.pk]
+    assert float(before) == 0.875 and float(after) == 0.95  # type: ignore[arg-type]
+    copy = ledger_publish(campaign=pz, user=office)
+    assert set(copy[0]) == {"unit", "problem", "measures", "status_label", "acceptance"}
