@@ -115,3 +115,32 @@ def test_a_followup_survey_over_the_units_with_cases_gives_before_and_after(
     assert float(before) == 0.875 and float(after) == 0.95  # type: ignore[arg-type]
     copy = ledger_publish(campaign=pz, user=office)
     assert set(copy[0]) == {"unit", "problem", "measures", "status_label", "acceptance"}
+
+
+def test_the_public_progress_page_shows_only_public_columns(client, pz, office):
+    from django.urls import reverse
+
+    unit = pz.units.get(name="乙局").unit
+    case = case_open(campaign=pz, unit=unit, unit_name="乙局", flag="key_rectification",
+                     problem="办事效率有待提高", deadline=dt.date(2027, 6, 1), user=office)
+    plan = plan_submit(case=case, problems="x", user=office,
+                       measures=[("压缩办理时限", "张三科长", dt.date(2027, 3, 1))])
+    plan_review(plan=plan, approve=True, reason="", user=office)
+    public = reverse("rectification_public", args=[pz.slug])
+    assert client.get(public).status_code == 404
+    pz.office = office.offices.first()
+    pz.save(update_fields=["office"])
+    client.force_login(office)
+    publish = reverse("rectification_publication", args=[pz.slug, "publish"])
+    client.post(publish)
+    client.logout()
+    page = client.get(public).content.decode()
+    assert "办事效率有待提高" in page and "压缩办理时限" in page and "整改中" in page
+    assert "张三科长" not in page  # owners are not public
+    client.force_login(office)
+    client.post(reverse("rectification_publication", args=[pz.slug, "withdraw"]), {"reason": ""})
+    assert client.get(public).status_code == 200
+    client.post(reverse("rectification_publication", args=[pz.slug, "withdraw"]),
+                {"reason": "内容更新"})
+    client.logout()
+    assert client.get(public).status_code == 404
