@@ -11,10 +11,12 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 
-from core.roles import AUDITOR, CLERK, LEADER, OFFICE
+from core.roles import AUDITOR, CLERK, CONTACT, LEADER, OFFICE
 
 DEMO_USERS = (("office", OFFICE, True), ("leader", LEADER, False), ("clerk", CLERK, False),
-              ("clerk2", CLERK, False), ("auditor", AUDITOR, True))
+              ("clerk2", CLERK, False), ("auditor", AUDITOR, True),
+              # A unit's contact (单位联络员) of last year's first case (demo: make_cases).
+              ("lianluoyuan", CONTACT, False))
 _KEY = "password="
 
 

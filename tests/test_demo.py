@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
@@ -176,3 +178,19 @@ def test_demo_builds_a_zuofeng_assessment_over_its_66_units(db, capsys):
     call_command("demo", if_missing=True)
     assert Assessment.objects.filter(preset="zuofeng").count() == 1
     assert Entry.objects.filter(assessment=a).count() == 40
+
+
+@pytest.mark.django_db
+def test_the_demo_has_cases_in_several_states_and_a_unit_contact():
+    from assessments.models import UnitAccount
+    from rectification.models import Case
+
+    call_command("demo", "--seed", "7", "--ballots", "200", stdout=io.StringIO())
+    cases = Case.objects.filter(campaign__slug="qianren-2025")
+    states = set(cases.values_list("status", flat=True))
+    assert {"awaiting_plan", "plan_submitted", "in_progress", "awaiting_acceptance",
+            "accepted"} <= states
+    contact = UnitAccount.objects.get(user__username="lianluoyuan")
+    assert cases.filter(unit=contact.unit, status="awaiting_plan").exists()
+    call_command("demo", "--if-missing", stdout=io.StringIO())
+    assert Case.objects.count() == cases.count()

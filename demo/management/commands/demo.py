@@ -66,8 +66,13 @@ from demo.data import (
     UNITS_000,
 )
 from demo.logins import DEMO_USERS, ensure_logins, logins_path
+from rectification.models import Case
 
 SLUG = "qianren-2026"
+_DEMO_PROBLEMS = "服务意识不强,个别窗口办事效率不高,群众反映“门好进、脸好看,事难办”。"
+_DEMO_MEASURES = (("开展作风纪律专项教育", "办公室主任", 60),
+                  ("梳理审批流程,压缩办理时限", "审批科科长", 120),
+                  ("建立群众回访制度", "分管副局长", 170))
 LIANGPING_SLUG = "liangping-2026"
 ZUOFENG_SLUG = "zuofeng-2026"
 OFFICE = "某市评议办公室"
@@ -105,6 +110,8 @@ class Command(BaseCommand):
         # Made once as well, after the logins: its entries are reviewed by the office user.
         if not zuofeng_exists:
             self.make_zuofeng(seed)
+        if not Case.objects.filter(campaign__slug="qianren-2025").exists():
+            self.make_cases()
         self.stdout.write("")
         current = Campaign.objects.filter(slug=SLUG).first()
         spare = self.unused_code(current) if current else None
@@ -410,3 +417,55 @@ class Command(BaseCommand):
             f"已创建 {a.slug}:{len(units)} 个单位,{len(entries)} 条扣分(其中 2 条待审核,"
             f"1 条未通过);民主评议关联 {campaign.slug}"
         )
+
+
+    def make_cases(self) -> None:
+        """Last year's 千人评议 (qianren-2025, closed) opened its cases, now in several states:
+        one awaiting its plan (the demo's 单位联络员 belongs to that unit), one whose plan
+        waits for review, one in progress, one awaiting acceptance, one accepted."""
+        import datetime as dt
+
+        from assessments.models import UnitAccount
+        from rectification.services import (
+            case_accept,
+            case_open,
+            plan_review,
+            plan_submit,
+            proposals_for_campaign,
+            report_submit,
+        )
+
+        last_year = Campaign.objects.filter(slug="qianren-2025").first()
+        staff = get_user_model().objects.filter(username="office").first()
+        if last_year is None or staff is None:
+            return
+        proposals = proposals_for_campaign(last_year)[:5]
+        units = {u.pk: u for u in Unit.objects.filter(pk__in=[p.unit_id for p in proposals])}
+        start = dt.date(last_year.year + 1, 1, 15)
+        for step, p in enumerate(proposals):
+            case = case_open(campaign=last_year, unit=units[p.unit_id], unit_name=p.unit_name,
+                             flag=p.flag, problem=p.problem,
+                             deadline=start + dt.timedelta(days=182 - 150 * (step == 2)),
+                             user=staff)
+            if step == 0:
+                contact = get_user_model().objects.filter(username="lianluoyuan").first()
+                if contact is not None:
+                    UnitAccount.objects.update_or_create(user=contact,
+                                                         defaults={"unit": units[p.unit_id]})
+                continue
+            plan = plan_submit(case=case, problems=_DEMO_PROBLEMS, user=staff, measures=[
+                (text, owner, start + dt.timedelta(days=days))
+                for text, owner, days in _DEMO_MEASURES])
+            if step == 1:
+                continue
+            plan_review(plan=plan, approve=True, reason="", user=staff)
+            report_submit(case=case, kind="progress", text="已完成窗口流程梳理,办理时限压缩三成。",
+                          user=staff)
+            if step == 2:
+                continue  # in progress, and (its deadline passed) overdue
+            report_submit(case=case, kind="completion", text="各项措施已落实,群众反映的问题已解决。",
+                          user=staff)
+            if step == 4:
+                case_accept(case=case, accept=True, note="经实地查看和回访,整改到位,同意验收。",
+                            user=staff)
+        self.stdout.write(f"已为 qianren-2025 建立 {len(proposals)} 个整改事项")
