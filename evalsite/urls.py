@@ -25,6 +25,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("scoring.urls")),
     path("", include("assessments.urls")),
     path("", include("assessments.entry_urls")),
+    path("", include("rectification.contact_urls")),
     path("", include("rectification.staff_urls")),
     path("", include("rectification.public_urls")),
     path("", include("workspace.urls")),

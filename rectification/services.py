@@ -41,6 +41,20 @@ def settings_of(campaign: Campaign) -> CampaignRectification:
     return CampaignRectification.objects.get_or_create(campaign=campaign)[0]
 
 
+@transaction.atomic
+def deadline_months_set(*, campaign: Campaign, months: int, user: Any) -> None:
+    """The campaign's rectification period (000: half a year), audited when it changes."""
+    row = CampaignRectification.objects.select_for_update().get(pk=settings_of(campaign).pk)
+    before = row.deadline_months
+    if before == months:
+        return
+    row.deadline_months = months
+    row.full_clean()
+    row.save(update_fields=["deadline_months"])
+    audit(user=user, action="rectification.deadline_months", obj=row, campaign=campaign,
+          before={"deadline_months": before}, after={"deadline_months": months})
+
+
 def default_deadline(campaign: Campaign | None, today: dt.date | None = None) -> dt.date:
     """Today plus the campaign's months (000: half a year)."""
     months = settings_of(campaign).deadline_months if campaign else DEFAULT_MONTHS
