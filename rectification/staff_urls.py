@@ -10,4 +10,6 @@ urlpatterns = [
     path("a/<slug:slug>/rectification/", staff_views.assessment_cases,
          name="rectification_assessment"),
     path("r/staff/case/<int:pk>/", staff_views.case_page, name="rectification_staff_case"),
+    path("c/<slug:slug>/rectification/followup/", staff_views.followup_start,
+         name="rectification_followup"),
 ]

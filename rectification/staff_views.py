@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from assessments.access import assessment_for
 from assessments.models import Assessment
@@ -33,6 +33,7 @@ from campaigns.models import Campaign, Unit
 from core.audit import audit
 from core.roles import ACCEPTOR
 from rectification.exports import ledger_workbook
+from rectification.followup import before_after, followup_create
 from rectification.models import Case, Plan
 from rectification.services import (
     Proposal,
@@ -46,7 +47,7 @@ from rectification.services import (
     proposals_for_campaign,
     settings_of,
 )
-from scoring.presentation import flag_label
+from scoring.presentation import flag_label, fmt_percent
 
 MANAGE = "rectification.manage_cases"
 VIEW = "rectification.view_case"
@@ -260,12 +261,40 @@ def ledger_page(request: HttpRequest, slug: str) -> HttpResponse:
     counts: dict[str, int] = defaultdict(int)
     for r in rows:
         counts[r["status_label"]] += 1
+    rect = settings_of(campaign)
+    # Before and after (回头看): this campaign's satisfaction beside the follow-up's.
+    changes: dict[int, tuple[str, str]] = {}
+    if rect.followup_id is not None:
+        units = dict(Case.objects.filter(campaign=campaign).values_list("id", "unit_id"))
+        rates = before_after(campaign)
+        changes = {pk: tuple(fmt_percent(x) for x in rates.get(u, (None, None)))  # type: ignore[misc]
+                   for pk, u in units.items()}
     return render(request, "rectification/staff/ledger.html", {
-        "campaign": campaign, "rows": rows, "reminders": reminders(rows),
+        "campaign": campaign, "rows": [{**r, "change": changes.get(r["id"])} for r in rows],
+        "reminders": reminders(rows),
         "overdue": sum(1 for r in rows if r["days_overdue"]),
         "counts": sorted(counts.items()), "remind_days": REMIND_DAYS,
-        "manage": request.user.has_perm(MANAGE),
+        "manage": request.user.has_perm(MANAGE), "rect": rect,
+        "followup_slug": f"{campaign.slug}-hkk",
     })
+
+
+@login_required
+@require_POST
+def followup_start(request: HttpRequest, slug: str) -> HttpResponse:
+    """回头看: the follow-up survey over the units with cases (rectification/followup.py)."""
+    _require(request.user, MANAGE)
+    campaign = campaign_for(request.user, slug)
+    try:
+        follow = followup_create(campaign=campaign, slug=request.POST.get("slug", ""),
+                                 user=request.user,
+                                 reuse_representatives=request.POST.get("reuse") == "on")
+    except (ValidationError, ValueError) as exc:
+        for m in getattr(exc, "messages", [str(exc)]):
+            messages.error(request, m)
+        return redirect("rectification_ledger", slug=slug)
+    messages.success(request, _("已建立整改落实情况测评,请生成评议码或印制选票后开始评议。"))
+    return redirect("campaign_detail", slug=follow.slug)
 
 
 def attachment_url(case: Case, report_id: int) -> str:
