@@ -82,17 +82,44 @@ def public_copy(assessment: Assessment) -> dict[str, Any]:
     }
 
 
+NOTICE_FIELDS = ("notice_from", "notice_to", "objection_phone", "objection_address",
+                 "objection_email", "issuer")
+
+
+def notice_problems(a: Assessment) -> list[str]:
+    """A 公示 is there so that objections can be raised, within a stated period, somewhere,
+    to someone: without these it is no notice (as scoring.publication.check_publish)."""
+    problems = []
+    if not (a.notice_from and a.notice_to):
+        problems.append(_("请填写公示期(开始和截止日期)"))
+    elif a.notice_to < a.notice_from:
+        problems.append(_("公示截止日期不能早于开始日期"))
+    if not (a.objection_phone.strip() or a.objection_address.strip()
+            or a.objection_email.strip()):
+        problems.append(_("请填写至少一种异议受理方式(电话、地址或邮箱)"))
+    if not a.issuer.strip():
+        problems.append(_("请填写发布单位(落款)"))
+    return problems
+
+
 @transaction.atomic
-def assessment_publish(*, assessment: Assessment, user: Any) -> Assessment:
+def assessment_publish(*, assessment: Assessment, user: Any,
+                       notice: dict[str, Any] | None = None) -> Assessment:
+    """Publish the finalised result with its notice (`notice`: the NOTICE_FIELDS to set)."""
     a = Assessment.objects.select_for_update().get(pk=assessment.pk)
     if a.finalised_at is None:
         raise ValidationError(_("考核定稿后才能公示。"))
+    for name, value in (notice or {}).items():
+        if name in NOTICE_FIELDS:
+            setattr(a, name, value)
+    if problems := notice_problems(a):
+        raise ValidationError(problems)
     copy = public_copy(a)
     if copy["fingerprint"] != a.fingerprint:
         # Nothing may change a finalised result; if it did, it is not the one to publish.
         raise ValidationError(_("考核结果与定稿时不一致,请撤销定稿后重新核对。"))
     a.publication, a.published_at = copy, timezone.now()
-    a.save(update_fields=["publication", "published_at"])
+    a.save(update_fields=["publication", "published_at", *NOTICE_FIELDS])
     audit(user=user, action="assessment.publish", obj=a, after={"fingerprint": a.fingerprint})
     return a
 

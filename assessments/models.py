@@ -50,6 +50,14 @@ class Assessment(models.Model):
     # public page until withdrawn; never the entries, their sources or the units' objections.
     published_at = models.DateTimeField(_("公示时间"), null=True, blank=True)
     publication = models.JSONField(_("公示内容"), default=dict, blank=True)
+    # The 公示 as a notice, as a campaign's (scoring/publication.py): its period, where
+    # objections go, who signs it. Publishing refuses without them.
+    notice_from = models.DateField(_("公示开始日期"), null=True, blank=True)
+    notice_to = models.DateField(_("公示截止日期"), null=True, blank=True)
+    objection_phone = models.CharField(_("异议受理电话"), max_length=50, blank=True)
+    objection_address = models.CharField(_("异议受理地址"), max_length=200, blank=True)
+    objection_email = models.EmailField(_("异议受理邮箱"), blank=True)
+    issuer = models.CharField(_("发布单位"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:

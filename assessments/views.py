@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
@@ -29,6 +30,7 @@ from assessments.access import (
 )
 from assessments.adapter import Assessed, assess_assessment, measure_of
 from assessments.finalise import (
+    NOTICE_FIELDS,
     assessment_finalise,
     assessment_publish,
     assessment_reopen,
@@ -206,6 +208,7 @@ def assessment_result(request: HttpRequest, slug: str) -> HttpResponse:
         # What keeps it from being finalised, said before the button (as campaigns' 公示).
         "blocking": finalise_problems(a) if a.finalised_at is None and request.user.has_perm(
             "assessments.manage_assessment") else [],
+        "notice_form": NoticeForm(instance=a),
     })
 
 
@@ -321,10 +324,26 @@ def assessment_report_start(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 MANAGE = "assessments.manage_assessment"
+
+
+class NoticeForm(forms.ModelForm):
+    """The 公示's notice fields, filled in on the result page when publishing."""
+
+    class Meta:
+        model = Assessment
+        fields = NOTICE_FIELDS
+        widgets = {"notice_from": forms.DateInput(attrs={"type": "date"}),
+                   "notice_to": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for f in self.fields.values():
+            f.widget.attrs.setdefault("class", "form-control form-control-sm")
 STEPS = {
     "finalise": lambda a, user, reason: assessment_finalise(assessment=a, user=user),
     "reopen": lambda a, user, reason: assessment_reopen(assessment=a, user=user, reason=reason),
-    "publish": lambda a, user, reason: assessment_publish(assessment=a, user=user),
+    "publish": lambda a, user, reason: assessment_publish(assessment=a, user=user,
+                                                          notice=reason),
     "unpublish": lambda a, user, reason: assessment_unpublish(assessment=a, user=user,
                                                               reason=reason),
 }
@@ -337,8 +356,15 @@ def assessment_step(request: HttpRequest, slug: str, step: str) -> HttpResponse:
     if step not in STEPS:
         raise Http404
     a = assessment_for(request.user, slug)
+    form = NoticeForm(request.POST) if step == "publish" else None
+    if form is not None and not form.is_valid():
+        for field, errors in form.errors.items():
+            for e in errors:
+                messages.error(request, f"{form.fields[field].label}:{e}")
+        return redirect("assessment_result", slug=a.slug)
     try:
-        STEPS[step](a, request.user, request.POST.get("reason", ""))
+        STEPS[step](a, request.user,
+                    form.cleaned_data if form is not None else request.POST.get("reason", ""))
     except ValidationError as exc:
         for m in exc.messages:
             messages.error(request, m)

@@ -217,9 +217,15 @@ def test_finalise_publish_and_reopen(client, capsys, zf, source, office, django_
     client.logout()
     assert client.get(public).status_code == 404  # not yet published
     client.force_login(office)
-    client.post(step("publish"))
+    client.post(step("publish"), {"notice_from": "2026-12-20"})  # no channel, no issuer
+    zf.refresh_from_db()
+    assert zf.published_at is None
+    client.post(step("publish"), {"notice_from": "2026-12-20", "notice_to": "2026-12-26",
+                                  "objection_phone": "0571-1234", "issuer": "某市评议办公室"})
     client.logout()
     text = client.get(public).content.decode()
+    assert "公示期为2026年12月20日至2026年12月26日" in text and "0571-1234" in text
+    assert "某市评议办公室" in text
     assert "<td class=\"table-num\">84.5</td>" in text and zf.fingerprint in text  # 乙局
     assert "督字" not in text and "市委督查室" not in text  # no entries, no sources
     client.force_login(office)
