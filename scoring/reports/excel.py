@@ -23,6 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ballots.models import Comment
 from scoring import engine
+from scoring.extensions import sections_for
 from scoring.presentation import (
     INVALID_LABELS,
     SOURCE_LABELS,
@@ -388,6 +389,9 @@ def sheets(
     tabs = tables(t)
     for table in tabs:
         yield category_sheet(t, table)
+    for section in sections_for(t.campaign):  # what apps built on the results add
+        yield Sheet(section.title, list(section.header), [list(r) for r in section.rows],
+                    widths=[18, *[24] * (len(section.header) - 1)])
     if (subs := sub_units_sheet(tabs)) is not None:
         yield subs
     yield votes_sheet(t)

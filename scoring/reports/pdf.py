@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.subjects import count_subjects
 from scoring import charts
+from scoring.extensions import notes_for, sections_for
 from scoring.presentation import (
     FlagList,
     Table,
@@ -135,6 +136,11 @@ def ranking_pdf(
         "pool_note": breakdown_note(t, "pool") if pools else "",
         "sub_units": subs,
         "sub_units_number": cn_number(len(ctx["tables"]) + 4),
+        # What the apps built on the results add (scoring/extensions.py), numbered on.
+        "extra_sections": [
+            (cn_number(len(ctx["tables"]) + 4 + bool(subs) + i), section)
+            for i, section in enumerate(sections_for(t.campaign))
+        ],
         "flagged": [(fl, kv_width(fl.by_category())) for fl in flagged],
         "summary_width": kv_width(ctx["summary"]),
         "generated_at": timezone.localtime(),
@@ -178,6 +184,7 @@ def feedback_pdf(t: CampaignTally, unit_keys: list[str] | None = None) -> bytes:
     ctx = context(t)
     total = {c.category.key: sum(1 for u in c.units if u.rank) for c in t.result.categories}
     comments = dict(unit_comments(t))
+    notes = notes_for(t.campaign)
     of = {
         c.category.key: "" if all(u.unit.kind == "单位" for u in c.units)
         else count_subjects(u.unit.kind for u in c.units if u.rank)
@@ -197,6 +204,8 @@ def feedback_pdf(t: CampaignTally, unit_keys: list[str] | None = None) -> bytes:
                     "u": u,
                     "row": next(r for tb in ctx["tables"] for r in tb.rows if r.result is u),
                     "comments": comments.get(u.unit.name, []),
+                    "notes": notes.get(int(u.unit.registry_id), []) if u.unit.registry_id
+                    else [],
                 }
             )
     ctx |= {"sheets": sheets, "generated_at": timezone.localtime()}

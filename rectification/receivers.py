@@ -1,0 +1,37 @@
+"""Rectification in the campaign's reports (scoring/extensions.py): a 整改情况 section once
+cases exist, and each unit's open cases on its 反馈单."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.dispatch import receiver
+from django.utils.translation import gettext as _
+
+from rectification.models import Case
+from rectification.services import ledger
+from scoring.extensions import ReportSection, report_sections, unit_notes
+
+
+@receiver(report_sections, dispatch_uid="rectification.report_sections")
+def rectification_section(sender: Any, campaign: Any, **kwargs: Any) -> list[ReportSection]:
+    rows = ledger(Case.objects.filter(campaign=campaign))
+    if not rows:
+        return []
+    return [ReportSection(
+        _("整改情况"),
+        (_("单位"), _("问题"), _("整改措施"), _("状态"), _("整改时限"), _("验收意见")),
+        tuple((r["unit"], r["problem"], ";".join(m["text"] for m in r["measures"]) or "—",
+               r["status_label"], r["deadline"], r["acceptance"] or "—") for r in rows),
+    )]
+
+
+@receiver(unit_notes, dispatch_uid="rectification.unit_notes")
+def open_cases(sender: Any, campaign: Any, **kwargs: Any) -> dict[int, list[str]]:
+    notes: dict[int, list[str]] = {}
+    for case in Case.objects.filter(campaign=campaign).exclude(status=Case.Status.ACCEPTED):
+        notes.setdefault(case.unit_id, []).append(
+            _("整改事项:%(p)s(整改时限 %(d)s,%(s)s)")
+            % {"p": case.problem, "d": case.deadline.isoformat(),
+               "s": case.get_status_display()})
+    return notes
