@@ -33,6 +33,7 @@ from core.audit import audit, changed_fields, snapshot
 SETTINGS_FIELDS = (
     "name", "aggregation", "anonymous", "double_entry", "min_new_share", "min_cell_ballots",
     "honoured_quota", "dimension_line", "scale_explanation", "instructions", "rules_text",
+    "consecutive_last", "consecutive_last_vertical",
 )
 
 

@@ -197,6 +197,11 @@ class Campaign(models.Model):
         ),
     )
     rules_text = models.TextField(_("规则说明"), blank=True)
+    # Year-on-year consequence (000: 连续两年末位 → 引咎辞职/降免职; vertical units: 建议调离),
+    # shown beside the flag on the unit's page and in the rules in words.
+    consecutive_last = models.TextField(_("连续两年末位的处理"), blank=True)
+    consecutive_last_vertical = models.TextField(_("垂直管理单位连续两年末位的处理"),
+                                                 blank=True)
     scale_explanation = models.TextField(_("评价等次说明"), blank=True)
     instructions = models.TextField(_("填表说明"), blank=True)
     results_published_at = models.DateTimeField(_("公示时间"), null=True, blank=True)

@@ -58,6 +58,9 @@ class Preset:
     min_new_share: Decimal | None = None
     scale_explanation: str = ""
     rules_text: str = ""
+    # What 连续两年末位 brings, in the document's words (and for vertical units, if different).
+    consecutive_last: str = ""
+    consecutive_last_vertical: str = ""
     source: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -101,6 +104,9 @@ QIANREN = Preset(
     # A note beside the generated rules (campaigns/rules.py): no quota, weight or threshold,
     # which the configuration says and can change.
     rules_text="被实行“一票否决”的单位不得评为“优胜单位”。连续两年被评为“末位单位”的,从严处理。",
+    # 000, 五(二)2 and 8.
+    consecutive_last="责成其主要负责人引咎辞职或根据组织考察情况作降职、免职处理,并全额扣发当年目标管理奖",
+    consecutive_last_vertical="由市委、市政府将评议结果通报其上一级主管部门,建议其主要领导调离",
 )
 
 WANREN = Preset(

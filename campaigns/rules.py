@@ -251,6 +251,11 @@ def rules_in_words(campaign: Campaign, scale: ScaleTerms | None = None) -> list[
         rules.append(
             _("本次为末位、上次(%(p)s)也为末位的单位,标为连续两年末位。") % {"p": previous.name}
         )
+        if campaign.consecutive_last:
+            rules.append(_("连续两年末位的:%(c)s。") % {"c": campaign.consecutive_last})
+        if campaign.consecutive_last_vertical:
+            rules.append(_("垂直管理单位连续两年末位的:%(c)s。")
+                         % {"c": campaign.consecutive_last_vertical})
     bands = list(campaign.grade_bands.order_by("-minimum"))
     if bands:
         rules.append(

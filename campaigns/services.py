@@ -76,6 +76,8 @@ def campaign_create_from_preset(
         dimension_line=spec.dimension_line,
         min_new_share=spec.min_new_share,
         rules_text=spec.rules_text,
+        consecutive_last=spec.consecutive_last,
+        consecutive_last_vertical=spec.consecutive_last_vertical,
         scale_explanation=spec.scale_explanation,
     )
     options = RatingOption.objects.bulk_create(
@@ -159,6 +161,8 @@ def campaign_clone_for_next_year(
         honoured_quota=source.honoured_quota,
         dimension_line=source.dimension_line,
         rules_text=source.rules_text,
+        consecutive_last=source.consecutive_last,
+        consecutive_last_vertical=source.consecutive_last_vertical,
         scale_explanation=source.scale_explanation,
         instructions=source.instructions,
         # Where objections go and who signs stay; the 公示期 is next year's to set.

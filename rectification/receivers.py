@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from rectification.models import Case
 from rectification.services import ledger
-from scoring.extensions import ReportSection, report_sections, unit_notes
+from scoring.extensions import ReportSection, report_sections, unit_history, unit_notes
 
 
 @receiver(report_sections, dispatch_uid="rectification.report_sections")
@@ -35,3 +35,17 @@ def open_cases(sender: Any, campaign: Any, **kwargs: Any) -> dict[int, list[str]
             % {"p": case.problem, "d": case.deadline.isoformat(),
                "s": case.get_status_display()})
     return notes
+
+
+@receiver(unit_history, dispatch_uid="rectification.unit_history")
+def past_cases(sender: Any, unit_id: int, **kwargs: Any) -> list[str]:
+    """Every case of the unit, newest first, and how it stands or ended."""
+    lines = []
+    for case in Case.objects.filter(unit_id=unit_id).select_related(
+            "campaign", "assessment").order_by("-opened_at"):
+        source = case.campaign or case.assessment
+        outcome = case.get_status_display()
+        if case.status == Case.Status.ACCEPTED and case.acceptance_note:
+            outcome += f"({case.acceptance_note})"
+        lines.append(_("%(s)s:%(p)s —— %(o)s") % {"s": source, "p": case.problem, "o": outcome})
+    return lines

@@ -5,7 +5,8 @@ of these signals (rectification/receivers.py adds 整改情况):
 - `report_sections(campaign=…)`: each receiver returns a list of `ReportSection`, a titled
   table the PDF prints after the rankings and the workbook writes as a sheet;
 - `unit_notes(campaign=…)`: each receiver returns {registry unit id: [lines]} that each
-  unit's 反馈单 lists (e.g. its open cases and their deadlines)."""
+  unit's 反馈单 lists (e.g. its open cases and their deadlines);
+- `unit_history(unit_id=…)`: lines on a unit's past for its results page."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from django.dispatch import Signal
 
 report_sections = Signal()
 unit_notes = Signal()
+# unit_history(unit_id=registry id): lines on a unit's past (e.g. its cases and how they
+# ended), shown in the history of the unit's results page.
+unit_history = Signal()
 
 
 @dataclass(frozen=True)
@@ -37,4 +41,11 @@ def notes_for(campaign: Any) -> dict[int, list[str]]:
     for _receiver, notes in unit_notes.send(sender=type(campaign), campaign=campaign):
         for unit_id, lines in (cast(dict[int, list[str]], notes) or {}).items():
             out.setdefault(unit_id, []).extend(lines)
+    return out
+
+
+def history_for(unit_id: int) -> list[str]:
+    out: list[str] = []
+    for _receiver, lines in unit_history.send(sender=None, unit_id=unit_id):
+        out += list(cast(list[str], lines) or ())
     return out

@@ -24,6 +24,7 @@ from campaigns.subjects import subject_noun
 from core.jobs import job_start
 from core.permissions import perm_required
 from scoring import charts
+from scoring.extensions import history_for
 from scoring.models import Publication
 from scoring.presentation import (
     BREAKDOWNS,
@@ -294,6 +295,11 @@ def unit_results(request: HttpRequest, slug: str, unit_id: int) -> HttpResponse:
             ],
             "sub_units": [row for _c, _p, row in sub_units(tables(t), cu.name)],
             "history": _history(campaign, cu.unit_id),
+            "case_history": history_for(cu.unit_id),
+            # 连续两年末位: what the campaign's document says follows (000).
+            "consecutive": (campaign.consecutive_last_vertical if cu.vertical
+                            and campaign.consecutive_last_vertical else campaign.consecutive_last)
+            if "consecutive_last_place" in u.flags else "",
             "comments": comments,
         },
     )

@@ -39,6 +39,8 @@ def post_of(campaign: Campaign, *, options: list[dict[str, Any]] | None = None,
         "min_new_share": campaign.min_new_share or "",
         "scale_explanation": campaign.scale_explanation, "instructions": campaign.instructions,
         "rules_text": campaign.rules_text,
+        "consecutive_last": campaign.consecutive_last,
+        "consecutive_last_vertical": campaign.consecutive_last_vertical,
     }
     for flag in ("anonymous", "double_entry", "dimension_line"):
         if getattr(campaign, flag):
