@@ -8,9 +8,15 @@ from typing import Any
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
-from rectification.models import Case
+from rectification.models import CampaignRectification, Case
 from rectification.services import ledger
-from scoring.extensions import ReportSection, report_sections, unit_history, unit_notes
+from scoring.extensions import (
+    ReportSection,
+    public_sections,
+    report_sections,
+    unit_history,
+    unit_notes,
+)
 
 
 @receiver(report_sections, dispatch_uid="rectification.report_sections")
@@ -49,3 +55,18 @@ def past_cases(sender: Any, unit_id: int, **kwargs: Any) -> list[str]:
             outcome += f"({case.acceptance_note})"
         lines.append(_("%(s)s:%(p)s —— %(o)s") % {"s": source, "p": case.problem, "o": outcome})
     return lines
+
+
+@receiver(public_sections, dispatch_uid="rectification.public_sections")
+def published_progress(sender: Any, campaign: Any, **kwargs: Any) -> list[ReportSection]:
+    """The 整改公示 on the campaign's 公示 page, once staff published it (its fixed copy)."""
+    rect = CampaignRectification.objects.filter(campaign=campaign,
+                                                published_at__isnull=False).first()
+    if rect is None:
+        return []
+    return [ReportSection(
+        _("整改情况公示"),
+        (_("单位"), _("问题"), _("整改措施"), _("整改情况"), _("验收意见")),
+        tuple((r["unit"], r["problem"], ";".join(r["measures"]) or "—", r["status_label"],
+               r["acceptance"] or "—") for r in rect.publication),
+    )]

@@ -20,6 +20,9 @@ unit_notes = Signal()
 # unit_history(unit_id=registry id): lines on a unit's past (e.g. its cases and how they
 # ended), shown in the history of the unit's results page.
 unit_history = Signal()
+# public_sections(campaign=…): what else the campaign's 公示 page shows (e.g. the published
+# 整改情况), each a ReportSection; only what its app has published itself.
+public_sections = Signal()
 
 
 @dataclass(frozen=True)
@@ -48,4 +51,11 @@ def history_for(unit_id: int) -> list[str]:
     out: list[str] = []
     for _receiver, lines in unit_history.send(sender=None, unit_id=unit_id):
         out += list(cast(list[str], lines) or ())
+    return out
+
+
+def public_sections_for(campaign: Any) -> list[ReportSection]:
+    out: list[ReportSection] = []
+    for _receiver, sections in public_sections.send(sender=type(campaign), campaign=campaign):
+        out += list(cast(list[ReportSection], sections) or ())
     return out

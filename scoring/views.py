@@ -24,7 +24,7 @@ from campaigns.subjects import subject_noun
 from core.jobs import job_start
 from core.permissions import perm_required
 from scoring import charts
-from scoring.extensions import history_for
+from scoring.extensions import history_for, public_sections_for
 from scoring.models import Publication
 from scoring.presentation import (
     BREAKDOWNS,
@@ -398,6 +398,8 @@ def public_results(request: HttpRequest, slug: str) -> HttpResponse:
             "title": pub.data["campaign"],
             "categories": categories,
             "notice": public_notice(pub),
+            # What apps built on the results have published beside it (整改情况公示).
+            "extra_sections": public_sections_for(campaign),
             "url": reverse("public_results", args=[campaign.slug]),
         },
     )

@@ -10,6 +10,7 @@ import subprocess
 import openpyxl
 
 from scoring.reports import build_report
+from tests.results_fixtures import results_campaign  # noqa: F401  (a fixture)
 from tests.test_rectification_contact import loop  # noqa: F401  (the fixture)
 
 
@@ -36,3 +37,28 @@ def test_reports_show_the_cases_and_the_feedback_sheet_lists_open_ones(loop, tmp
 def test_without_cases_the_reports_are_as_before(qianren, tmp_path):
     text = pdf_text(build_report(qianren, "pdf").data, tmp_path)
     assert "整改情况" not in text
+
+
+def test_the_published_rectification_shows_on_the_campaigns_public_page(
+    client, office, results_campaign  # noqa: F811
+):
+    import datetime as dt
+
+    from django.urls import reverse
+
+    from rectification.followup import ledger_publish
+    from rectification.services import case_open
+    from tests.test_publication import close
+
+    close(results_campaign)
+    client.force_login(office)
+    client.post(reverse("results_publish", args=[results_campaign.slug]))
+    cu = results_campaign.units.first()
+    case_open(campaign=results_campaign, unit=cu.unit, unit_name=cu.name, flag="last_place",
+              problem="窗口服务须改进", deadline=dt.date(2027, 6, 30), user=office)
+    client.logout()
+    public = reverse("public_results", args=[results_campaign.slug])
+    assert "整改情况公示" not in client.get(public).content.decode()  # not published yet
+    ledger_publish(campaign=results_campaign, user=office)
+    page = client.get(public).content.decode()
+    assert "整改情况公示" in page and "窗口服务须改进" in page and "未提交方案" in page
