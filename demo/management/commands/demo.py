@@ -26,6 +26,7 @@ import openpyxl
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from assessments.config import assessment_create, section_link
 from assessments.entries import entry_review, entry_submit
@@ -441,11 +442,12 @@ class Command(BaseCommand):
             return
         proposals = proposals_for_campaign(last_year)[:5]
         units = {u.pk: u for u in Unit.objects.filter(pk__in=[p.unit_id for p in proposals])}
-        start = dt.date(last_year.year + 1, 1, 15)
+        # Opened two months ago, half a year to go: only the third case is past its deadline.
+        start = timezone.localdate() - dt.timedelta(days=60)
         for step, p in enumerate(proposals):
             case = case_open(campaign=last_year, unit=units[p.unit_id], unit_name=p.unit_name,
                              flag=p.flag, problem=p.problem,
-                             deadline=start + dt.timedelta(days=182 - 150 * (step == 2)),
+                             deadline=start + dt.timedelta(days=30 if step == 2 else 182),
                              user=staff)
             if step == 0:
                 contact = get_user_model().objects.filter(username="lianluoyuan").first()
