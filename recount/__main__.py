@@ -1,0 +1,7 @@
+"""`python3 -m recount DIR`: see cli.main."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
