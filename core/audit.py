@@ -1,5 +1,9 @@
 """Writing the audit log. Every change that matters calls `audit()` inside its transaction,
-so a change and its log entry are committed together or not at all."""
+so a change and its log entry are committed together or not at all.
+
+`audit()` is the only way an entry is written: it chains the entry to the ones before it
+(core/chain.py), holding the chain's lock until the caller's transaction ends. So a service
+should take its own row locks (select_for_update) before it logs, not after."""
 
 from __future__ import annotations
 
@@ -10,7 +14,9 @@ from typing import Any
 
 from django.db import models
 from django.db.models.fields.files import FieldFile
+from django.utils import timezone
 
+from core.chain import append
 from core.models import AuditLog
 
 
@@ -64,7 +70,8 @@ def audit(
 ) -> AuditLog:
     campaign = campaign or campaign_of(obj)
     is_user = user is not None and getattr(user, "is_authenticated", False)
-    return AuditLog.objects.create(
+    return append(dict(
+        at=timezone.now(),
         user=user if is_user else None,
         username=user.get_username() if is_user else "system",
         campaign_id=campaign.pk if campaign else None,
@@ -76,7 +83,7 @@ def audit(
         before=jsonable(before),
         after=jsonable(after),
         reason=reason,
-    )
+    ))
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

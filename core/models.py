@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.files import job_file_name, private_files
@@ -24,11 +25,20 @@ class AuditLogQuerySet(models.QuerySet["AuditLog"]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise PermissionError("The audit log is append-only")
 
+    def bulk_create(self, *args: Any, **kwargs: Any) -> list[AuditLog]:
+        # Each entry is chained to the one before it (core/chain.py): one at a time, by audit().
+        raise PermissionError("Audit entries are written one at a time by core.audit.audit()")
+
 
 class AuditLog(models.Model):
-    """Append-only: who, when, what, before and after. Rows are never updated or deleted."""
+    """Append-only: who, when, what, before and after. Rows are never updated or deleted.
 
-    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    Tamper-evident too: each entry carries the hash of its content and of the entry before it,
+    in the whole log and in its campaign (core/chain.py defines them and checks them)."""
+
+    # Set by audit() itself, not by auto_now_add: the time is part of the entry's hash, which is
+    # computed before the row is written.
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("用户账号"),
@@ -50,6 +60,13 @@ class AuditLog(models.Model):
     before = models.JSONField(_("修改前"), null=True, blank=True)
     after = models.JSONField(_("修改后"), null=True, blank=True)
     reason = models.TextField(_("原因"), blank=True)
+    # The hash chains (core/chain.py): the previous entry's hash in the whole log and in this
+    # entry's campaign ("" for the first, and for an entry without campaign), and its own.
+    prev_hash = models.CharField(_("前一条哈希"), max_length=64, blank=True, default="")
+    campaign_prev_hash = models.CharField(
+        _("前一条哈希(活动链)"), max_length=64, blank=True, default=""
+    )
+    hash = models.CharField(_("哈希"), max_length=64, blank=True, default="")
 
     objects = AuditLogQuerySet.as_manager()
 
@@ -57,6 +74,8 @@ class AuditLog(models.Model):
         verbose_name = _("审计日志")
         verbose_name_plural = _("审计日志")
         ordering = ["-at", "-id"]
+        # A campaign's chain is walked in id order (core/chain.py).
+        indexes = [models.Index(fields=["campaign_id", "id"], name="core_audit_campaign_id_idx")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_repr}"
@@ -64,10 +83,33 @@ class AuditLog(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise PermissionError("The audit log is append-only")
+        if not self.hash:
+            # Only audit() (core/chain.py's append) links an entry into the chains.
+            raise PermissionError("Audit entries are written only by core.audit.audit()")
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("The audit log is append-only")
+
+
+class AuditChainHead(models.Model):
+    """The end of one hash chain of the audit log (core/chain.py): key "global" for the whole
+    log, "campaign:<id>" for one campaign's entries. The global row is also the lock every
+    audit() takes first, so entries are chained one after another across app servers."""
+
+    GLOBAL = "global"
+
+    key = models.CharField(_("链"), max_length=40, primary_key=True)
+    hash = models.CharField(_("链尾哈希"), max_length=64, blank=True, default="")
+    count = models.PositiveBigIntegerField(_("记录数"), default=0)
+    last_id = models.BigIntegerField(_("最后一条记录编号"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("审计日志链尾")
+        verbose_name_plural = _("审计日志链尾")
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.count} {self.hash[:12]}"
 
 
 class BackgroundJob(models.Model):
