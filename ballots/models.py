@@ -99,6 +99,8 @@ class CodeAttempt(models.Model):
         MALFORMED = "malformed", _("格式不对")
         UNKNOWN = "unknown", _("评议码不存在")
         REVOKED = "revoked", _("已作废的评议码")
+        # A receipt checked on the 公示 page that no spent code carries (scoring.verify_views).
+        RECEIPT = "receipt", _("回执号查无记录")
 
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     client = models.CharField(_("客户端地址"), max_length=64)

@@ -247,6 +247,9 @@ def main() -> None:
     from bench import assess  # issue 18: the assessment's computation
 
     rows += assess.measure(env, args.runs, wanted, run, Row)
+    from bench import verify  # issue 20: the ballot file, recount and the audit chain
+
+    rows += verify.measure(env, args.runs, wanted, run, Row)
     speed_after = calibration_seconds()
     rows.append(
         Row(

@@ -206,3 +206,6 @@ FIGURES["slips_1000"] = slips_1000
 from bench.assess import FIGURES as ASSESS  # noqa: E402
 
 FIGURES |= ASSESS
+from bench.verify import FIGURES as VERIFY  # noqa: E402
+
+FIGURES |= VERIFY

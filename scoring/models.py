@@ -6,11 +6,19 @@ and both are in the audit log."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign
+from core.files import private_files
+
+
+def ballot_file_name(instance: Publication, filename: str) -> str:
+    """A random name in the private files: the address of one file tells nothing of others."""
+    return f"ballots/{uuid.uuid4().hex}.jsonl"
 
 
 class Publication(models.Model):
@@ -21,7 +29,20 @@ class Publication(models.Model):
     )
     # Only the rankings and flags (see scoring.publication.public_data): no counts, no comments.
     data = models.JSONField(_("公示内容"))
-    fingerprint = models.CharField(_("计票指纹"), max_length=16)
+    # The tally fingerprint (scoring.ballot_file, recount/README.md): the SHA-256 of the ballot
+    # file and the configuration the published result was counted from.
+    fingerprint = models.CharField(_("计票指纹"), max_length=64)
+    # The ballot file as it stood at publication, kept with the fixed copy (recount/README.md):
+    # its manifest here, its rows in a private file. Shown to the public only once staff
+    # publish it too (ballots_published_at).
+    ballot_manifest = models.JSONField(_("选票明细清单"), null=True, blank=True)
+    ballot_rows = models.FileField(
+        _("选票明细"), storage=private_files, upload_to=ballot_file_name, blank=True
+    )
+    ballots_published_at = models.DateTimeField(_("选票明细公开时间"), null=True, blank=True)
+    ballots_published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
     withdrawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

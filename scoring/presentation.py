@@ -494,7 +494,7 @@ def filtered_summary_rows(t: CampaignTally) -> list[tuple[str, int]]:
 
 def context(t: CampaignTally) -> dict[str, Any]:
     """What every rendering of the results needs."""
-    from scoring.tally import tally_fingerprint, tally_json
+    from scoring.ballot_file import LazyFingerprint
 
     return {
         "campaign": t.campaign,
@@ -508,5 +508,5 @@ def context(t: CampaignTally) -> dict[str, Any]:
         "dimensions": dimension_names(t),
         "rules": rules_in_words(t.campaign, t.input.scale),
         "summary": summary_rows(t),
-        "fingerprint": tally_fingerprint(tally_json(t.campaign, t)),
+        "fingerprint": LazyFingerprint(t.campaign),
     }

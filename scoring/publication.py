@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,9 +14,10 @@ from django.utils.translation import gettext as _
 from campaigns.models import Campaign
 from campaigns.services import campaign_set_status
 from core.audit import audit
+from scoring.ballot_file import build_ballot_file
 from scoring.models import Publication
 from scoring.output import json_number
-from scoring.tally import CampaignTally, tally_campaign, tally_fingerprint, tally_json
+from scoring.tally import CampaignTally, tally_campaign
 
 
 def notice_data(campaign: Campaign) -> dict[str, str]:
@@ -107,12 +109,18 @@ def results_publish(*, campaign: Campaign, user: Any) -> Publication:
         raise ValidationError(problems)
     t = tally_campaign(campaign)
     again = Publication.objects.filter(campaign=campaign).exists()
-    pub = Publication.objects.create(
+    # The ballot file the result was counted from is kept with the fixed copy (private until
+    # staff publish it too: scoring.verification), and its fingerprint is the one announced.
+    ballots = build_ballot_file(campaign)
+    pub = Publication(
         campaign=campaign,
         published_by=user if getattr(user, "is_authenticated", False) else None,
         data=public_data(t),
-        fingerprint=tally_fingerprint(tally_json(campaign, t)),
+        fingerprint=ballots.fingerprint,
+        ballot_manifest=ballots.manifest,
     )
+    pub.ballot_rows.save("ballots.jsonl", ContentFile(ballots.jsonl), save=False)
+    pub.save()
     campaign_set_status(campaign=campaign, status=Campaign.Status.PUBLISHED, user=user)
     Campaign.objects.filter(pk=campaign.pk).update(results_published_at=pub.published_at)
     audit(

@@ -8,8 +8,6 @@ here: nothing else counts votes, and nothing here loops over individual votes.
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -469,8 +467,3 @@ def tally_json(campaign: Campaign, tallied: CampaignTally | None = None) -> dict
         "categories": output.as_json_dict(t.result),
     }
 
-
-def tally_fingerprint(data: dict[str, Any]) -> str:
-    """A short hash of the tally JSON, printed on reports so two copies can be compared."""
-    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]

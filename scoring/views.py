@@ -205,8 +205,32 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
         "unpublish_form": UnpublishForm(),
         "formats": FORMATS,
         "flag_labels": FLAG_LABELS,
+        "verification": staff_verification(campaign, request.user),
     }
+    # While ballots still come in a fingerprint would be out of date at once: it is shown
+    # from the close, and once published it is the one announced (the fixed copy's).
+    published = ctx["publication"]
+    if published is not None:
+        ctx["fingerprint"] = published.fingerprint
+    elif campaign.status not in (Campaign.Status.CLOSED, Campaign.Status.PUBLISHED):
+        ctx["fingerprint"] = ""
     return render(request, "scoring/results.html", ctx)
+
+
+def staff_verification(campaign: Campaign, user: Any) -> dict[str, Any]:
+    """The results page's 选票明细与公证 section: whether the ballot file is public, what
+    would refuse publishing it, and (for the auditor) the audit log's chain head."""
+    from core.chain import chain_head
+    from scoring.verification import ballot_file_problems_to_publish
+
+    pub = live_publication(campaign)
+    public = pub is not None and pub.ballots_published_at is not None
+    return {
+        "publication": pub,
+        "public": public,
+        "problems": ballot_file_problems_to_publish(campaign) if pub and not public else [],
+        "head": chain_head(campaign.pk) if user.has_perm("campaigns.view_auditlog") else "",
+    }
 
 
 def _history(campaign: Campaign, registry_id: int | None) -> list[dict[str, object]]:
@@ -363,6 +387,7 @@ def public_results(request: HttpRequest, slug: str) -> HttpResponse:
     """The public page: what was published, from its fixed copy, and nothing else. It reads
     as a government notice: the 公示期, where to raise an objection, and the 落款."""
     from scoring.publication import public_notice  # same app; keeps this edit to one function
+    from scoring.verification import public_verification
 
     campaign = _campaign(slug)
     pub = live_publication(campaign)
@@ -401,5 +426,7 @@ def public_results(request: HttpRequest, slug: str) -> HttpResponse:
             # What apps built on the results have published beside it (整改情况公示).
             "extra_sections": public_sections_for(campaign),
             "url": reverse("public_results", args=[campaign.slug]),
+            # 核对与复核: the fingerprint, the receipt check, the ballot file once published.
+            "verify": public_verification(campaign, pub),
         },
     )

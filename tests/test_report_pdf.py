@@ -11,7 +11,7 @@ import subprocess
 import pytest
 from django.core.management import call_command
 
-from scoring.tally import tally_campaign, tally_fingerprint, tally_json
+from scoring.ballot_file import ballot_fingerprint
 from tests.results_fixtures import results_campaign, tally_data  # noqa: F401
 
 pytestmark = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils missing")
@@ -56,7 +56,7 @@ def test_page_numbers_and_fingerprint_on_every_page(report, results_campaign):  
     info = subprocess.run(["pdfinfo", str(report)], capture_output=True, text=True).stdout
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     assert pages >= 3
-    fingerprint = tally_fingerprint(tally_json(results_campaign, tally_campaign(results_campaign)))
+    fingerprint = ballot_fingerprint(results_campaign)
     for page in range(2, pages + 1):  # the cover has no page number, by design
         text = pdf_text(report, "-f", str(page), "-l", str(page))
         assert f"第 {page} 页 / 共 {pages} 页" in text

@@ -21,6 +21,7 @@ from campaigns.presets import PRESETS
 from campaigns.rules import rules_in_words
 from campaigns.services import campaign_create_from_preset, campaign_set_status
 from campaigns.subjects import units_only
+from core.chain import chain_head
 from core.permissions import perm_required
 from workspace.forms import ConfirmForm, PresetCampaignForm
 from workspace.preflight import (
@@ -68,6 +69,10 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
             # Built from the configuration at every request (campaigns/rules.py), never the
             # text stored at creation: a changed quota shows at once.
             "rules": rules_in_words(campaign),
+            # The audit log's chain head (core/chain.py), for the auditor to note or compare
+            # with a printed report.
+            "audit_head": chain_head(campaign.pk)
+            if request.user.has_perm("campaigns.view_auditlog") else "",
         },
     )
 

@@ -87,6 +87,32 @@ def receipt_for(campaign_id: int, code: str) -> str:
     return grouped("".join(chars), 5)
 
 
+def normalise_receipt(text: str) -> str | None:
+    """The stored form of a receipt number someone typed, or None if it cannot be one
+    (full-width, case and separators forgiven, as for codes)."""
+    folded = unicodedata.normalize("NFKC", text or "").upper()
+    raw = "".join(ch for ch in folded if ch not in _SEPARATORS and not ch.isspace())
+    if len(raw) != RECEIPT_LENGTH or any(ch not in ALPHABET for ch in raw):
+        return None
+    return grouped(raw, 5)
+
+
+def receipt_counted(campaign: Campaign, text: str) -> bool | None:
+    """Whether a ballot with this receipt was received and is in the published count (None:
+    not a receipt number at all).
+
+    Answered from the codes alone, never from a ballot's row: a code's row records that it
+    was spent and the receipt it was given (for an anonymous campaign, only since voting
+    closed: codes_settle). So checking a receipt creates no link from a receipt to any
+    ballot's answers, and says nothing but yes or no."""
+    normal = normalise_receipt(text)
+    if normal is None:
+        return None
+    return AccessCode.objects.filter(
+        campaign=campaign, status=AccessCode.Status.USED, receipt=normal
+    ).exists()
+
+
 def mask(code: str) -> str:
     """How a code is named where it must not be readable (audit log, admin, messages): its
     first group only, enough to match a slip, far too little to vote with."""

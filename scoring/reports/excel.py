@@ -23,6 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ballots.models import Comment
 from scoring import engine
+from scoring.ballot_file import ballot_fingerprint
 from scoring.extensions import sections_for
 from scoring.presentation import (
     INVALID_LABELS,
@@ -37,7 +38,7 @@ from scoring.presentation import (
     sub_units,
     tables,
 )
-from scoring.tally import CampaignTally, tally_fingerprint, tally_json
+from scoring.tally import CampaignTally
 
 SCORE = "0.00##"
 PERCENT = "0.00%"
@@ -164,7 +165,7 @@ def summary_sheet(t: CampaignTally, entry_mode: str) -> Sheet:
             yield [_("无效:%(r)s") % {"r": INVALID_LABELS.get(reason, reason)}, n]
         for fl in flagged(t):
             yield [fl.heading, "、".join(u.unit.name for _c, u in fl.units) or _("无")]
-        yield [_("计票指纹"), tally_fingerprint(tally_json(c, t))]
+        yield [_("计票指纹"), ballot_fingerprint(c)]
 
     return Sheet(
         _("汇总"),

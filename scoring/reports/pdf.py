@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from campaigns.subjects import count_subjects
+from core.chain import chain_head
 from scoring import charts
 from scoring.extensions import notes_for, sections_for
 from scoring.presentation import (
@@ -132,6 +133,9 @@ def ranking_pdf(
     flagged: list[FlagList] = ctx["flagged"]
     subs = sorted(sub_units(ctx["tables"]), key=lambda s: s[1])  # stable: under each parent in table order
     ctx |= {
+        # The audit log's chain head as the report is made: a printed report pins the log
+        # (core/chain.py), so a later rewrite of any entry before it shows.
+        "audit_head": chain_head(t.campaign.pk),
         "pools": pools,
         "pool_note": breakdown_note(t, "pool") if pools else "",
         "sub_units": subs,
