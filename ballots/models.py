@@ -284,6 +284,11 @@ class PrintedRange(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    # The box map of the ballot as last printed for this range (ballots.paper.layout): where
+    # each page's corner marks, QR code and boxes lie, for reading the scanned ballots. Empty
+    # for a range recorded but never printed here.
+    layout = models.JSONField(_("版面"), null=True, blank=True, editable=False)
+    layout_version = models.CharField(_("版面版本"), max_length=12, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("印制编号段")

@@ -77,7 +77,13 @@ def test_every_page_shows_the_serial_as_digits_and_a_qr_code(camp66, tmp_path):
         assert name in text
     assert "基本满意" in pages[0] and "弃权" in pages[0]
     pngs = pdf_pages(pdf, tmp_path)
-    assert [qr_of(p) for p in pngs] == [["000041"], ["000041"], ["000042"], ["000042"]]
+    # The QR code holds campaign, serial, page and layout version (ballots.paper.layout).
+    assert [[q.split("|")[2] for q in qr_of(p)] for p in pngs] == [
+        ["000041"],
+        ["000041"],
+        ["000042"],
+        ["000042"],
+    ]
     fonts = subprocess.run(
         ["pdffonts", str(tmp_path / "b.pdf")], capture_output=True, text=True, check=True
     ).stdout
@@ -85,10 +91,10 @@ def test_every_page_shows_the_serial_as_digits_and_a_qr_code(camp66, tmp_path):
 
 
 def count_boxes(png, lo: int = 20, hi: int = 32) -> int:
-    """Empty square outlines of a box's size (3.8 mm, about 26 px at 150 dpi): a dark top-left
+    """Empty square outlines of a box's size (4.5 mm, about 27 px at 150 dpi): a dark top-left
     corner with light pixels left of and above it, dark runs of the same length to the right
     and down, a dark opposite corner and a light middle. Table rules are far longer and QR
-    modules are filled, so neither counts."""
+    modules and corner marks are filled, so none of them counts."""
     from PIL import Image
 
     img = Image.open(png).convert("L")
@@ -111,7 +117,9 @@ def count_boxes(png, lo: int = 20, hi: int = 32) -> int:
             down = 0
             while down <= hi and dark(x, y + down):
                 down += 1
-            if abs(right - down) <= 3 and dark(x + right - 1, y + down - 1):
+            # The far corner may fall between pixels and render light: look at its 2x2 block.
+            far = any(dark(x + right - i, y + down - j) for i in (1, 2) for j in (1, 2))
+            if abs(right - down) <= 3 and far:
                 n += not dark(x + right // 2, y + down // 2)
     return n
 

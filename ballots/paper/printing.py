@@ -2,15 +2,19 @@
 
 Each ballot carries the campaign title and instructions, the units by category with a box per
 option, and its serial as digits and as a QR code on every page (a ballot of 66 units takes
-two pages, and a loose second sheet must still say which ballot it is). The QR code holds the
-serial only, so a scanner at the keying desk can fill the serial field.
+two pages, and a loose second sheet must still say which ballot it is). For a reader of
+scanned ballots (issue 21) every page also has four corner marks, its boxes are squares of one
+size, and its QR code holds campaign, serial, page and layout version; the box map that says
+where everything lies is kept with the range. ballots.paper.layout documents the map and the
+QR payload.
 
 Why stamping: laying out a 66-unit ballot in WeasyPrint takes about half a second a page and
 the layout of a long run does not fit in memory (200 ballots: 3.5 minutes, 2.4 GB). The copies
 differ only in the serial, so WeasyPrint renders the ballot once, from an HTML template with
 two empty slots in the header of every page; each page of the template becomes a form XObject
 that every copy shares, and each copy's pages add a few drawing operations for the digits and
-the QR code in those slots. A 5,000-ballot run then takes seconds and stays small.
+the QR code in those slots. A 5,000-ballot run then takes seconds and stays small. The corner
+marks and boxes are part of the template, so they cost the copies nothing.
 """
 
 from __future__ import annotations
@@ -27,16 +31,26 @@ from django.utils.translation import gettext as _
 
 from ballots.models import PrintedRange
 from ballots.paper.cells import options_of, rows_of, words_of
+from ballots.paper.layout import (
+    PX,
+    PageLayout,
+    Slot,
+    layout_document,
+    layout_version,
+    qr_payload,
+    read_pages,
+)
 from campaigns.models import Campaign
+from core.audit import audit
 from core.jobs import Progress, job_finish_file
 from core.models import BackgroundJob
 
-PX = 0.75  # CSS px to PDF points
 # A base-14 font: every PDF reader has it, so the digits need no embedded font. Its digits are
 # all 0.556 em wide, which lets the stamp right-align them without measuring.
 DIGIT_FONT = "Helvetica-Bold"
 DIGIT_EM = 0.556
 QR_BORDER = 4  # modules of quiet zone scanners need beside printed text
+QR_MASK = 0  # see stamp_ops
 
 
 def ballot_layout(campaign: Campaign) -> dict[str, Any]:
@@ -53,6 +67,7 @@ def ballot_layout(campaign: Campaign) -> dict[str, Any]:
     return {
         "campaign": campaign,
         "categories": categories,
+        "rows": rows,
         "options": options_of(campaign),
         "dimensions": list(campaign.dimensions.order_by("order", "id")),
         "words": words_of(rows),
@@ -60,55 +75,45 @@ def ballot_layout(campaign: Campaign) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class Slot:
-    """A rectangle of the page in PDF points, origin bottom left."""
-
-    x: float
-    y: float
-    width: float
-    height: float
-
-
-@dataclass(frozen=True)
 class Template:
     pdf: bytes
     page_size: tuple[float, float]
-    # Per page: where the digits and the QR code go.
-    slots: tuple[tuple[Slot, Slot], ...]
+    # Per page: the slots to stamp and the page's entry in the box map.
+    pages: tuple[PageLayout, ...]
+    version: str
+
+    @property
+    def box_map(self) -> list[dict[str, Any]]:
+        return [p.map for p in self.pages]
 
 
-def render_template(campaign: Campaign) -> Template:
-    """The ballot without serial, and the slots of each page (read from WeasyPrint's layout)."""
+def render_template(campaign: Campaign, *, pdf: bool = True) -> Template:
+    """The ballot without serial and its box map (read from WeasyPrint's layout).
+
+    pdf=False skips writing the PDF when only the box map is wanted."""
     from weasyprint import HTML  # loads Pango: only when printing
 
     layout = ballot_layout(campaign)
     if not layout["categories"]:
         raise ValueError(_("本次评议还没有被评单位,无法印制选票"))
     doc = HTML(string=render_to_string("ballots/paper/print_ballots.html", layout)).render()
-    slots = []
-    for page in doc.pages:
-        found: dict[str, Slot] = {}
-        for box in page._page_box.descendants():
-            element = getattr(box, "element", None)
-            ident = element.get("id") if element is not None else None
-            if ident in ("slot-digits", "slot-qr"):
-                found[ident] = Slot(
-                    x=box.content_box_x() * PX,
-                    y=(page.height - box.content_box_y() - box.height) * PX,
-                    width=box.width * PX,
-                    height=box.height * PX,
-                )
-        slots.append((found["slot-digits"], found["slot-qr"]))
+    pages = read_pages(doc.pages, layout["rows"], layout["options"])
     size = (doc.pages[0].width * PX, doc.pages[0].height * PX)
-    return Template(pdf=doc.write_pdf(), page_size=size, slots=tuple(slots))
+    return Template(
+        pdf=doc.write_pdf() if pdf else b"",
+        page_size=size,
+        pages=tuple(pages),
+        version=layout_version([p.map for p in pages]),
+    )
 
 
 def _pdf_text(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def stamp_ops(serial: str, digits: Slot, qr: Slot) -> bytes:
-    """PDF drawing operations: the serial right-aligned in its slot, the QR code in its own."""
+def stamp_ops(serial: str, payload: str, digits: Slot, qr: Slot) -> bytes:
+    """PDF drawing operations: the serial right-aligned in its slot, the QR code holding
+    `payload` in its own."""
     n = max(len(serial), 1)
     # Digits are 0.72 em tall in Helvetica: fill the slot's height unless the serial is long.
     size = min(digits.height / 0.9, digits.width / (n * DIGIT_EM * 1.08))
@@ -120,7 +125,11 @@ def stamp_ops(serial: str, digits: Slot, qr: Slot) -> bytes:
         f"{digits.x + digits.width - width:.2f} {digits.y + 0.06 * size:.2f} Td "
         f"({_pdf_text(serial)}) Tj ET",
     ]
-    code = segno.make(serial, error="m", micro=False)
+    # Level M (15% of the code may be lost) keeps a ~40-character payload at 29 modules,
+    # large enough for a 110 dpi scan in the 22 mm slot. The mask is fixed: choosing the best
+    # of eight (what segno does by default) takes 5 of the 6 ms a code costs, i.e. most of the
+    # time of a long run, and any mask decodes (checked with zbar on 600 payloads).
+    code = segno.make(payload, error="m", micro=False, mask=QR_MASK)
     rows = [list(r) for r in code.matrix_iter(scale=1, border=QR_BORDER)]
     module = min(qr.width, qr.height) / len(rows)
     top = qr.y + qr.height
@@ -148,6 +157,16 @@ def ballots_pdf(
     progress: Callable[[int, int], None] | None = None,
 ) -> bytes:
     """One PDF with every page of the ballot for each serial, in order."""
+    return stamp_copies(render_template(campaign), campaign.slug, serials, progress)
+
+
+def stamp_copies(
+    template: Template,
+    slug: str,
+    serials: Sequence[str],
+    progress: Callable[[int, int], None] | None = None,
+) -> bytes:
+    """The copies of a rendered ballot, one per serial: see the module docstring."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import (
         ArrayObject,
@@ -157,7 +176,6 @@ def ballots_pdf(
         NameObject,
     )
 
-    template = render_template(campaign)
     reader = PdfReader(io.BytesIO(template.pdf))
     writer = PdfWriter()
     # pypdf has no public "add an object" call; _add_object is the one its own helpers use.
@@ -187,8 +205,9 @@ def ballots_pdf(
         )
         forms.append(writer._add_object(form.flate_encode()))
     width, height = template.page_size
+    n_pages = len(template.pages)
     for done, serial in enumerate(serials, start=1):
-        for form_ref, (digits, qr) in zip(forms, template.slots, strict=True):
+        for number, (form_ref, slots) in enumerate(zip(forms, template.pages, strict=True), 1):
             page = writer.add_blank_page(width=width, height=height)
             page[NameObject("/Resources")] = DictionaryObject(
                 {
@@ -197,7 +216,9 @@ def ballots_pdf(
                 }
             )
             content = DecodedStreamObject()
-            content.set_data(b"q /Ballot Do Q\n" + stamp_ops(serial, digits, qr))
+            payload = qr_payload(slug, serial, number, n_pages, template.version)
+            ops = stamp_ops(serial, payload, slots.digits, slots.qr)
+            content.set_data(b"q /Ballot Do Q\n" + ops)
             page[NameObject("/Contents")] = writer._add_object(content.flate_encode())
         if progress and (done % 100 == 0 or done == len(serials)):
             progress(done, len(serials))
@@ -210,17 +231,58 @@ def range_serials(rng: PrintedRange) -> list[str]:
     return [rng.fmt(n) for n in range(rng.first, rng.last + 1)]
 
 
+def range_layout(rng: PrintedRange) -> dict[str, Any]:
+    """The box map of a range: the one kept when it was printed, or else (a range recorded
+    before issue 21, or printed elsewhere) the map its ballots would have if printed now, not
+    kept, since no paper with that layout is known to exist."""
+    if rng.layout:
+        return rng.layout
+    template = render_template(rng.campaign, pdf=False)
+    return layout_document(
+        rng.campaign.slug, template.version, rng.first, rng.last, template.box_map
+    )
+
+
+def print_range(
+    rng: PrintedRange,
+    progress: Callable[[int, int], None] | None = None,
+    user: Any = None,
+) -> bytes:
+    """The PDF of the range's ballots; keeps the box map of what it printed with the range."""
+    template = render_template(rng.campaign)
+    pdf = stamp_copies(template, rng.campaign.slug, range_serials(rng), progress)
+    before = rng.layout_version
+    if before != template.version:
+        rng.layout = layout_document(
+            rng.campaign.slug, template.version, rng.first, rng.last, template.box_map
+        )
+        rng.layout_version = template.version
+        # update_fields: a concurrent edit of the range's note must not be overwritten.
+        rng.save(update_fields=["layout", "layout_version"])
+        if before:
+            # The ballot changed since this range was last printed: paper of both layouts
+            # may be out there, and the QR code's version tells them apart.
+            audit(
+                user=user,
+                action="paper_range_layout",
+                obj=rng,
+                campaign=rng.campaign,
+                before={"layout_version": before},
+                after={"layout_version": template.version},
+            )
+    return pdf
+
+
 def run_print_job(job: BackgroundJob, progress: Progress) -> None:
     """Background job: params range_id."""
     rng = PrintedRange.objects.select_related("campaign").get(pk=job.params["range_id"])
-    serials = range_serials(rng)
-    total = len(serials)
+    total = rng.count
     progress(0, total, _("正在排版选票……"))
 
     def step(done: int, _total: int) -> None:
         progress(done, total, _("已生成 %(d)d / %(n)d 份选票") % {"d": done, "n": total})
 
-    pdf = ballots_pdf(rng.campaign, serials, step)
+    pdf = print_range(rng, step, user=job.created_by)
     name = f"{rng.campaign.slug}-选票-{rng.fmt(rng.first)}-{rng.fmt(rng.last)}.pdf"
     job_finish_file(job, name, pdf)
     progress(total, total, _("已生成 %(n)d 份选票(%(r)s)") % {"n": total, "r": rng.label()})

@@ -14,6 +14,11 @@ urlpatterns = [
     ),
     path("c/<slug:slug>/paper/print/", v.paper_print, name="paper_print"),
     path("c/<slug:slug>/paper/print/<int:range_id>/", v.paper_reprint, name="paper_reprint"),
+    path(
+        "c/<slug:slug>/paper/print/<int:range_id>/layout.json",
+        v.paper_range_layout,
+        name="paper_range_layout",
+    ),
     path("c/<slug:slug>/paper/reconciliation/", v.reconciliation, name="reconciliation"),
     path("c/<slug:slug>/paper/ballots/", v.paper_ballots, name="paper_ballots"),
     path(

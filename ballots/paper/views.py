@@ -347,6 +347,27 @@ def paper_reprint(request: HttpRequest, slug: str, range_id: int) -> HttpRespons
     return _start_print(request, campaign, rng)
 
 
+@perm_required(CONFIGURE)
+@require_GET
+def paper_range_layout(request: HttpRequest, slug: str, range_id: int) -> HttpResponse:
+    """The range's box map as JSON (ballots.paper.layout), for reading its scanned ballots."""
+    from ballots.paper.printing import range_layout  # WeasyPrint only when the map is asked
+
+    campaign = campaign_for(request.user, slug)
+    rng = get_object_or_404(
+        PrintedRange.objects.select_related("campaign"), campaign=campaign, pk=range_id
+    )
+    try:
+        doc = range_layout(rng)
+    except ValueError as exc:  # a campaign without units has no ballot yet
+        messages.error(request, str(exc))
+        return redirect("paper_print", slug=campaign.slug)
+    response = JsonResponse(doc, json_dumps_params={"ensure_ascii": False, "indent": 1})
+    name = f"{campaign.slug}-layout-{rng.fmt(rng.first)}-{rng.fmt(rng.last)}.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
 # --- Reconciliation -------------------------------------------------------------------------------
 
 
