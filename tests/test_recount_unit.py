@@ -3,190 +3,25 @@ worked out by hand in the comments. No Django: recount must run without the proj
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from recount import RecountError, recount, render
-from recount.cli import main
-
-ROOT = Path(__file__).resolve().parent.parent
-FIXED = ["来源", "编号", "渠道", "代表类别", "片区", "状态", "无效原因"]
-
-# 满意 2 / 基本满意 1 / 不满意 0, the 千人评议 scale without 弃权.
-SCALE = [("满意", "2", True, True), ("基本满意", "1", True, True), ("不满意", "0", False, True)]
-# 政风行风: 不了解 is neither satisfied nor counted.
-ZHENGFENG = [
-    ("满意", "1", True, True),
-    ("基本满意", "1", True, True),
-    ("不满意", "0", False, True),
-    ("不了解", "0", False, False),
-]
-
-
-# ---- building a published directory by hand -------------------------------------------
-
-
-def canonical(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def options(scale: list[tuple[str, str, bool, bool]]) -> list[dict[str, Any]]:
-    return [{"label": lab, "weight": w, "satisfied": s, "counted": c} for lab, w, s, c in scale]
-
-
-def unit(
-    key: str,
-    name: str,
-    category: str = "c1",
-    *,
-    vetoed: bool = False,
-    kind: str = "单位",
-    parent: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "key": key,
-        "name": name,
-        "category": category,
-        "vetoed": vetoed,
-        "kind": kind,
-        "parent": parent,
-    }
-
-
-def category(key: str, name: str, winners: int = 0, last_place: int = 0) -> dict[str, Any]:
-    return {"key": key, "name": name, "winners": winners, "last_place": last_place}
-
-
-def config(units: list[dict[str, Any]], **overrides: Any) -> dict[str, Any]:
-    """manifest.recount with one cell per unit unless `cells` is given."""
-    base: dict[str, Any] = {
-        "campaign": {
-            "slug": "t-2026",
-            "name": "测试评议",
-            "aggregation": "sum",
-            "threshold": "0.9",
-        },
-        "options": options(SCALE),
-        "blank_means": None,
-        "dimensions": [],
-        "categories": [category("c1", "甲类", 0, 0)],
-        "units": units,
-        "cells": [{"unit": u["key"], "dimension": None} for u in units],
-        "group_weights": [],
-        "grade_bands": [],
-        "honoured_quota": 0,
-        "dimension_line": False,
-        "previous_last_place": [],
-    }
-    base.update(overrides)
-    return base
-
-
-def row(
-    answers: list[str],
-    *,
-    source: str = "online",
-    serial: str = "",
-    status: str = "valid",
-    reason: str = "",
-    group: str = "",
-    channel: str = "",
-    district: str = "",
-) -> dict[str, Any]:
-    return {
-        "source": source,
-        "serial": serial,
-        "channel": channel,
-        "group": group,
-        "district": district,
-        "status": status,
-        "reason": reason,
-        "answers": answers,
-    }
-
-
-def jsonl_of(rows: list[dict[str, Any]]) -> bytes:
-    lines = [(canonical(r) + "\n").encode() for r in rows]
-    return b"".join(sorted(lines, key=lambda b: hashlib.sha256(b).hexdigest()))
-
-
-def csv_of(rec: dict[str, Any], rows: list[dict[str, Any]]) -> tuple[bytes, list[str]]:
-    names = {u["key"]: u["name"] for u in rec["units"]}
-    columns = FIXED + [
-        names[c["unit"]] + (f"|{c['dimension']}" if c["dimension"] else "") for c in rec["cells"]
-    ]
-
-    def safe(text: str) -> str:
-        return "'" + text if text[:1] in ("=", "+", "-", "@", "'") else text
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
-    for r in rows:
-        fixed = [
-            r[k] for k in ("source", "serial", "channel", "group", "district", "status", "reason")
-        ]
-        writer.writerow([safe(v) for v in fixed + r["answers"]])
-    return ("\ufeff" + buffer.getvalue()).encode(), columns
-
-
-def publish(directory: Path, rec: dict[str, Any], rows: list[dict[str, Any]]) -> str:
-    """Write manifest.json, ballots.jsonl and ballots.csv; return the fingerprint."""
-    directory.mkdir(parents=True, exist_ok=True)
-    jsonl = jsonl_of(rows)
-    csv_bytes, columns = csv_of(rec, rows)
-    fingerprint = hashlib.sha256(canonical(rec).encode() + b"\n" + jsonl).hexdigest()
-    manifest = {
-        "format": "pingyi-ballot-file",
-        "version": 1,
-        "recount": rec,
-        "ballots": {
-            "rows": len(rows),
-            "district_minimum": 5,
-            "suppressed": "其他",
-            "tokens": {"blank": "", "spoiled": "(多选)"},
-            "columns": columns,
-        },
-        "files": {
-            "ballots.jsonl": {"sha256": hashlib.sha256(jsonl).hexdigest(), "bytes": len(jsonl)},
-            "ballots.csv": {
-                "sha256": hashlib.sha256(csv_bytes).hexdigest(),
-                "bytes": len(csv_bytes),
-            },
-        },
-        "fingerprint": fingerprint,
-    }
-    (directory / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
-    (directory / "ballots.jsonl").write_bytes(jsonl)
-    (directory / "ballots.csv").write_bytes(csv_bytes)
-    return fingerprint
-
-
-def run_cli(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "recount", str(directory), *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        check=False,
-    )
-
-
-def units_of(result: dict[str, Any], index: int = 0) -> dict[str, dict[str, Any]]:
-    return {u["unit"]: u for u in result["categories"][index]["units"]}
-
-
-# ---- ranking, last place, winners -------------------------------------------------------
+from recount import RecountError, recount
+from tests.recount_builders import (
+    SCALE,
+    ZHENGFENG,
+    category,
+    config,
+    options,
+    publish,
+    row,
+    run_cli,
+    unit,
+    units_of,
+    validity_case,
+)
 
 
 def test_ties_last_place_boundary_and_winners_with_veto(tmp_path: Path) -> None:
@@ -273,20 +108,7 @@ def test_exact_ties_need_exact_arithmetic(tmp_path: Path) -> None:
 # ---- validity -----------------------------------------------------------------------------
 
 
-def validity_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    rec = config([unit("u1", "一局"), unit("u2", "二局")])
-    rows = [
-        row(["满意", "满意"], source="paper", serial="001"),  # photocopy pair: both invalid
-        row(["满意", "满意"], source="paper", serial="001"),
-        row(["", ""]),  # stated valid, nothing marked: blank_ballot
-        row(["不满意", "不满意"], status="invalid", reason="manual"),
-        row(["满意", "(多选)"], source="paper", serial="002", channel="=SUM(A1)", group="-组"),
-        row(["", "基本满意"], district="@片区"),
-        # manual comes first even when the serial repeats; its twin is still duplicate_serial
-        row(["满意", "满意"], source="paper", serial="003", status="invalid", reason="manual"),
-        row(["满意", "满意"], source="paper", serial="003"),
-    ]
-    return rec, rows
+
 
 
 def test_validity_reasons_blank_and_spoiled(tmp_path: Path) -> None:
@@ -564,77 +386,3 @@ def test_grades_and_no_votes_by_name(tmp_path: Path) -> None:
 
 
 # ---- the files: CSV, fingerprint, tampering, command line -----------------------------------
-
-
-def test_csv_only_gives_same_output_and_fingerprint(tmp_path: Path) -> None:
-    rec, rows = validity_case()
-    fingerprint = publish(tmp_path / "both", rec, rows)
-    shutil.copytree(tmp_path / "both", tmp_path / "csv")
-    (tmp_path / "csv" / "ballots.jsonl").unlink()
-    both, only_csv = recount(tmp_path / "both"), recount(tmp_path / "csv")
-    assert both.fingerprint == only_csv.fingerprint == fingerprint
-    assert render(both.result) == render(only_csv.result)
-    a, b = run_cli(tmp_path / "both"), run_cli(tmp_path / "csv")
-    assert a.returncode == b.returncode == 0
-    assert a.stdout == b.stdout == render(both.result)
-    assert f"fingerprint: {fingerprint}" in b.stderr
-
-
-def test_fingerprint_option(tmp_path: Path) -> None:
-    rec, rows = validity_case()
-    fingerprint = publish(tmp_path, rec, rows)
-    proc = run_cli(tmp_path, "--fingerprint")
-    assert (proc.returncode, proc.stdout) == (0, fingerprint + "\n")
-
-
-def test_changed_byte_exits_1(tmp_path: Path) -> None:
-    rec, rows = validity_case()
-    publish(tmp_path, rec, rows)
-    path = tmp_path / "ballots.jsonl"
-    data = bytearray(path.read_bytes())
-    data[data.index("满意".encode())] ^= 1  # one byte of one answer
-    path.write_bytes(bytes(data))
-    proc = run_cli(tmp_path)
-    assert proc.returncode == 1 and proc.stdout == "" and "ballots.jsonl" in proc.stderr
-    assert main([str(tmp_path)], io.StringIO(), io.StringIO()) == 1
-
-
-def test_unreadable_directory_exits_2(tmp_path: Path) -> None:
-    proc = run_cli(tmp_path / "missing")
-    assert proc.returncode == 2 and proc.stdout == ""
-
-
-def test_cli_output_matches_tally_format(tmp_path: Path) -> None:
-    rec, rows = validity_case()
-    publish(tmp_path, rec, rows)
-    proc = run_cli(tmp_path)
-    assert proc.returncode == 0
-    outcome = recount(tmp_path)
-    assert proc.stdout == json.dumps(outcome.result, ensure_ascii=False, indent=2) + "\n"
-    # the four disagreements of validity_case are on standard error, one per line
-    assert proc.stderr.count("按规则为") == 4
-
-
-def test_csv_only_tampered_exits_1(tmp_path: Path) -> None:
-    rec, rows = validity_case()
-    publish(tmp_path, rec, rows)
-    (tmp_path / "ballots.jsonl").unlink()
-    path = tmp_path / "ballots.csv"
-    path.write_bytes(path.read_bytes().replace("基本满意".encode(), "不满意".encode(), 1))
-    proc = run_cli(tmp_path)
-    assert proc.returncode == 1 and proc.stdout == "" and "ballots.csv" in proc.stderr
-
-
-def test_edited_configuration_changes_fingerprint(tmp_path: Path) -> None:
-    rec, rows = validity_case()
-    fingerprint = publish(tmp_path, rec, rows)
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
-    manifest["recount"]["campaign"]["threshold"] = "0.5"
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False))
-    proc = run_cli(tmp_path)
-    # The ballot files still match; the count runs, but its fingerprint is not the published
-    # one, and the stale fingerprint of the manifest is pointed out.
-    assert proc.returncode == 0
-    assert fingerprint not in proc.stderr.split("fingerprint: ")[1].splitlines()[0]
-    assert "指纹" in proc.stderr
-    assert json.loads(proc.stdout)["campaign"]["threshold"] == 0.5
