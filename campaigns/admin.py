@@ -346,9 +346,15 @@ class CampaignAdmin(AuditedAdmin):
                    "name": source.name.replace(str(source.year), str(source.year + 1))}
         form = CloneCampaignForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
-            new = campaign_clone_for_next_year(source=source, user=request.user, **form.cleaned_data)
-            messages.success(request, _("已复制为下一年度的评议活动,并与上一年关联。"))
-            return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[new.pk]))
+            try:
+                new = campaign_clone_for_next_year(source=source, user=request.user,
+                                                   **form.cleaned_data)
+            except ValueError as exc:  # a slug in use, or the registry's freeze (registry/freeze.py)
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("已复制为下一年度的评议活动,并与上一年关联。"))
+                return HttpResponseRedirect(
+                    reverse("admin:campaigns_campaign_change", args=[new.pk]))
         context = {**self.admin_site.each_context(request), "form": form, "original": source,
                    "title": _("复制为下一年度:%(n)s") % {"n": source.name}, "opts": self.model._meta}
         return render(request, "admin/campaigns/campaign/simple_form.html", context)

@@ -225,6 +225,13 @@ class Campaign(models.Model):
         _("分项满意率整改线"), default=False,
         help_text=_("任一评议内容的满意率低于整改线,也认定该项重点整改"),
     )
+    # Issue 22: the registered 评比达标表彰项目 the campaign runs under (registry/freeze.py: while
+    # a cleanup is in progress, one that may go on is required, or an override with a reason).
+    activity = models.ForeignKey(
+        "registry.Activity", verbose_name=_("登记项目"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="campaigns",
+    )
+    activity_override_reason = models.TextField(_("未关联登记项目的理由"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:

@@ -41,15 +41,19 @@ from core.spreadsheets import (
     open_workbook,
     parse_yes_no,
 )
+from registry.freeze import freeze_check, freeze_log
+from registry.models import Activity
 
 
 @transaction.atomic
 def campaign_create_from_preset(
-    *, preset: str, slug: str, name: str, year: int, user: Any = None, office: Any = None
+    *, preset: str, slug: str, name: str, year: int, user: Any = None, office: Any = None,
+    activity: Activity | None = None, activity_override_reason: str = "",
 ) -> Campaign:
     """A campaign of `office` (an `Office`; None only for one visible to all-office staff
     alone) configured from a preset; its previous campaign is the office's latest earlier one
-    of the same series."""
+    of the same series. Under the registered `activity`: registry/freeze.py checks it."""
+    freeze_check(activity, activity_override_reason)
     try:
         spec = PRESETS[preset]
     except KeyError as exc:
@@ -79,6 +83,8 @@ def campaign_create_from_preset(
         consecutive_last=spec.consecutive_last,
         consecutive_last_vertical=spec.consecutive_last_vertical,
         scale_explanation=spec.scale_explanation,
+        activity=activity,
+        activity_override_reason=activity_override_reason.strip(),
     )
     options = RatingOption.objects.bulk_create(
         RatingOption(
@@ -126,6 +132,7 @@ def campaign_create_from_preset(
         after=snapshot(campaign),
         reason=_("由预设 %(p)s 创建") % {"p": preset},
     )
+    freeze_log(campaign, user, activity, activity_override_reason)
     return campaign
 
 
@@ -137,11 +144,15 @@ def campaign_clone_for_next_year(
     name: str | None = None,
     year: int | None = None,
     user: Any = None,
+    activity: Activity | None = None,
+    activity_override_reason: str = "",
 ) -> Campaign:
     """Copy the categories, units, scale, dimensions, groups, phases and grade bands, and link
     the new campaign to `source` as its previous campaign. Ballots and vetoes are not copied:
-    a veto belongs to one year's assessment."""
+    a veto belongs to one year's assessment. Under `activity`, else the source's (frozen alike)."""
     year = year or source.year + 1
+    activity = activity or source.activity
+    freeze_check(activity, activity_override_reason)
     if Campaign.objects.filter(slug=slug).exists():
         raise ValueError(_("标识 %(slug)s 已被使用") % {"slug": slug})
     new = Campaign.objects.create(
@@ -170,7 +181,10 @@ def campaign_clone_for_next_year(
         objection_address=source.objection_address,
         objection_email=source.objection_email,
         issuer=source.issuer,
+        activity=activity,
+        activity_override_reason=activity_override_reason.strip(),
     )
+    freeze_log(new, user, activity, activity_override_reason)
     option_map: dict[int, RatingOption] = {}
     for o in source.options.all():
         option_map[o.pk] = RatingOption.objects.create(

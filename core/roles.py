@@ -17,6 +17,10 @@ ASSESSED = "被考核单位"
 # acceptor (人大代表、政协委员、监督员) reads and accepts the cases assigned to them.
 CONTACT = "单位联络员"
 ACCEPTOR = "验收人"
+# Registry (issue 22, document 003): the joint meeting's office (联席会议办公室, e.g. 纪委纠风室)
+# runs the cleanup of 评比达标表彰项目 and reviews them; a department (举办单位) registers its own.
+CLEANUP_OFFICE = "清理办公室"
+DEPARTMENT = "举办单位"
 
 CONFIG_APPS = ("core", "campaigns", "ballots")
 
@@ -36,7 +40,23 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "rectification.manage_cases",
         "rectification.accept_rectification",
         "rectification.view_case",
+        "registry.view_cleanup",
     },
+    CLEANUP_OFFICE: {
+        "registry.manage_cleanup",
+        "registry.review_activities",
+        "registry.view_cleanup",
+        "registry.view_organiser",
+        "registry.add_organiser",
+        "registry.view_departmentaccount",
+        "registry.add_departmentaccount",
+        "registry.delete_departmentaccount",
+        "registry.view_activity",
+        "registry.view_round",
+        "registry.view_rounddecision",
+        "registry.view_cleanupphase",
+    },
+    DEPARTMENT: {"registry.register_activities"},
     CONTACT: {"rectification.report_rectification"},
     ACCEPTOR: {"rectification.accept_rectification"},
     SOURCE: {"assessments.enter_assessment_entries", "assessments.view_assessment"},
@@ -48,12 +68,14 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "campaigns.view_campaign",
         "assessments.view_assessment",
         "rectification.view_case",
+        "registry.view_cleanup",
     },
     AUDITOR: {
         "campaigns.view_results",
         "campaigns.download_reports",
         "campaigns.view_auditlog",
         "assessments.view_assessment",
+        "registry.view_cleanup",
     },
 }
 

@@ -128,6 +128,7 @@ INSTALLED_APPS = [
     # Layers, lowest first: each app imports only the ones above it in this list
     # (tests/test_layers.py).
     "core",
+    "registry",
     "campaigns",
     "ballots",
     "scoring",

@@ -28,6 +28,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("rectification.contact_urls")),
     path("", include("rectification.staff_urls")),
     path("", include("rectification.public_urls")),
+    path("", include("registry.urls")),
     path("", include("workspace.urls")),
 ]
 # No route serves MEDIA_ROOT, not even under DEBUG: generated files are private

@@ -1,6 +1,6 @@
 """Data flows one way: no module imports from a layer above its own, not even inside a function.
 
-Layers, lowest first (README, Architecture): core (plumbing) → campaigns (configuration) →
+Layers, lowest first (README, Architecture): core (plumbing) → registry → campaigns (configuration) →
 ballots (collection) → scoring (tally and reports) → demo. Inside ballots, the shared modules
 (models, reading, storage, services) sit below the three ways in — online/, paper/, intake/ —
 which do not import each other; only ballots' wiring (apps, admin, receivers, management
@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import PROJECT
 
-LAYERS = ["core", "campaigns", "ballots", "scoring", "assessments", "rectification",
+LAYERS = ["core", "registry", "campaigns", "ballots", "scoring", "assessments", "rectification",
           "workspace", "demo", "evalsite"]
 WAYS_IN = ["ballots.online", "ballots.paper", "ballots.intake"]
 # Modules of ballots that connect the ways in to the rest (they may import all of them).

@@ -11,6 +11,7 @@ from campaigns.access import sees_all_offices
 from campaigns.configuration import SETTINGS_FIELDS, DimensionSpec, OptionSpec
 from campaigns.forms import PresetCampaignForm as BasePresetForm
 from campaigns.models import MAX_CELLS, MAX_RATING_OPTIONS, Campaign, Office
+from registry.freeze import campaign_activity_problems, cleanup_in_progress, eligible_activities
 from workspace.rules import NOTICE_FIELDS
 
 # Paths under /c/ that are pages, not campaigns: a campaign may not take them as its slug.
@@ -35,6 +36,18 @@ class PresetCampaignForm(BasePresetForm):
                 queryset=self.offices, label=_("评议办公室"), required=not self.all_offices
             )
             self.fields["office"].widget.attrs["class"] = "form-select"
+        # Issue 22: the registered activity the campaign runs under (registry/freeze.py).
+        self.cleanup = cleanup_in_progress()
+        self.fields["activity"] = forms.ModelChoiceField(
+            queryset=eligible_activities(), required=False, label=_("登记项目"),
+            help_text=_("本活动所依据的已登记评比达标表彰项目(已审定保留,或有法律、行政法规、"
+                        "中央文件、省批准依据)"))
+        self.fields["activity"].widget.attrs["class"] = "form-select"
+        self.fields["activity"].label_from_instance = _activity_label  # type: ignore[attr-defined]
+        self.fields["activity_override_reason"] = forms.CharField(
+            required=False, max_length=2000, label=_("例外理由"),
+            help_text=_("没有可选的登记项目时,说明为何仍须举办;该理由记入审计日志"),
+            widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}))
 
     def clean_slug(self) -> str:
         slug: str = super().clean_slug()
@@ -42,9 +55,21 @@ class PresetCampaignForm(BasePresetForm):
             raise forms.ValidationError(_("该标识不能使用"))
         return slug
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for problem in campaign_activity_problems(data.get("activity"),
+                                                  data.get("activity_override_reason", "")):
+            self.add_error("activity", problem)
+        return data
+
     def service_kwargs(self) -> dict[str, Any]:
         """What campaign_create_from_preset takes."""
         return {"office": self.offices.first(), **self.cleaned_data}
+
+
+def _activity_label(activity: Any) -> str:
+    basis = activity.basis_document or activity.get_basis_kind_display()
+    return f"{activity.organiser.name} · {activity.name}({basis})"
 
 
 class ConfirmForm(forms.Form):

@@ -125,8 +125,10 @@ def _preset_previews() -> list[dict[str, Any]]:
         rules: list[str] = []
         try:
             with transaction.atomic():
+                # Rolled back: never a campaign, so no freeze stands against it.
                 campaign = campaign_create_from_preset(
-                    preset=key, slug=f"~preview~{key}", name=preset.series, year=2000
+                    preset=key, slug=f"~preview~{key}", name=preset.series, year=2000,
+                    activity_override_reason="preview",
                 )
                 rules = rules_in_words(campaign)
                 raise _Rollback

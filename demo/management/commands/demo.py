@@ -67,6 +67,7 @@ from demo.data import (
     UNITS_000,
 )
 from demo.logins import DEMO_USERS, ensure_logins, logins_path
+from demo.registry_demo import make_registry_demo
 from rectification.models import Case
 
 SLUG = "qianren-2026"
@@ -113,6 +114,7 @@ class Command(BaseCommand):
             self.make_zuofeng(seed)
         if not Case.objects.filter(campaign__slug="qianren-2025").exists():
             self.make_cases()
+        make_registry_demo(password=password, stdout=self.stdout)
         self.stdout.write("")
         current = Campaign.objects.filter(slug=SLUG).first()
         spare = self.unused_code(current) if current else None
