@@ -77,13 +77,20 @@ def test_demo_online_ballots_are_cast_with_its_own_codes(db, django_capture_on_c
     # Last year's campaign was closed through campaign_set_status: its codes are settled.
     last = current.previous
     assert last is not None
-    assert last.status == Campaign.Status.CLOSED
+    assert last.status == Campaign.Status.PUBLISHED  # closed, then published (公示)
     settled = AccessCode.objects.filter(campaign=last, status=AccessCode.Status.USED)
     assert settled.count() == Ballot.objects.filter(campaign=last, source="online").count() == 5
     assert all(c.receipt for c in settled)
+    from ballots.online.codes import receipt_counted
     from core.models import AuditLog
+    from scoring.ballot_file import ballot_fingerprint
+    from scoring.verification import public_ballot_file
 
-    assert AuditLog.objects.filter(action="campaign.status", campaign_id=last.pk).count() == 2
+    assert AuditLog.objects.filter(action="campaign.status", campaign_id=last.pk).count() == 3
+    # Its ballot file is public and is the one counted; a representative's receipt is found.
+    pub = public_ballot_file(last)
+    assert pub is not None and pub.fingerprint == ballot_fingerprint(last)
+    assert receipt_counted(last, settled.first().receipt) is True
 
 
 def test_demo_builds_a_liangping_campaign_of_document_001(db, capsys):

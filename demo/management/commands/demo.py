@@ -39,6 +39,7 @@ from ballots.online.codes import codes_for_representatives, codes_unnamed, used_
 from ballots.online.submit import ballot_submit
 from ballots.services import Answer, Layout
 from ballots.validity import refresh_serial_validity
+from campaigns.configuration import save_audited
 from campaigns.models import (
     Campaign,
     CampaignUnit,
@@ -69,6 +70,8 @@ from demo.data import (
 from demo.logins import DEMO_USERS, ensure_logins, logins_path
 from demo.registry_demo import make_registry_demo
 from rectification.models import Case
+from scoring.publication import results_publish
+from scoring.verification import ballot_file_publish
 
 SLUG = "qianren-2026"
 _DEMO_PROBLEMS = "服务意识不强,个别窗口办事效率不高,群众反映“门好进、脸好看,事难办”。"
@@ -173,6 +176,14 @@ class Command(BaseCommand):
         self.fill(last, rng, n_ballots // 2, quality)
         # Closing settles the codes that voted (ballots/receivers.py), once this commits.
         last = campaign_set_status(campaign=last, status=Campaign.Status.CLOSED)
+        # Published with its ballot file (issue 20): the 公示 page shows the fingerprint, the
+        # receipt check and the three files with the recount program.
+        save_audited(last, {
+            "notice_from": dt.date(2025, 12, 20), "notice_to": dt.date(2025, 12, 26),
+            "objection_phone": "0514-8765 4321", "objection_address": "市民主评议办公室(市行政中心3号楼)",
+            "issuer": "市民主评议机关工作领导小组办公室"}, user=None)
+        results_publish(campaign=last, user=None)
+        ballot_file_publish(campaign=last, user=None)
 
         current = campaign_clone_for_next_year(
             source=last, slug=SLUG, name="2026年千人评议机关", year=2026
