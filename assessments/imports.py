@@ -31,6 +31,7 @@ from core.spreadsheets import (
     SpreadsheetError,
     cell_text,
     file_sha256,
+    header_index,
     iter_rows,
     open_workbook,
 )
@@ -38,25 +39,6 @@ from core.spreadsheets import (
 MAX_ROWS = 20_000
 
 
-def _header(values: tuple[Any, ...], sheet: str, required: tuple[str, ...],
-            optional: tuple[str, ...]) -> dict[str, int]:
-    index: dict[str, int] = {}
-    errors = []
-    for col, raw in enumerate(values, start=1):
-        name = cell_text(raw)
-        if not name:
-            continue
-        if name not in required + optional:
-            errors.append(CellError(sheet, 1, col, _("未知的列名“%(n)s”") % {"n": name}))
-        elif name in index:
-            errors.append(CellError(sheet, 1, col, _("列名“%(n)s”重复") % {"n": name}))
-        else:
-            index[name] = col
-    errors += [CellError(sheet, 1, None, _("缺少列“%(n)s”") % {"n": n})
-               for n in required if n not in index]
-    if errors:
-        raise SpreadsheetError(errors)
-    return index
 
 
 def _cell(values: tuple[Any, ...], index: dict[str, int], name: str) -> Any:
@@ -95,7 +77,7 @@ def units_import(*, assessment: Assessment, file: str | Path | IO[bytes],
         first = next(it, None)
         if first is None:
             raise SpreadsheetError([CellError(sheet, None, None, _("工作表是空的"))])
-        idx = _header(first[1], sheet, ("类别", "单位"), ("垂直管理", "一票否决", *SUBJECT_COLUMNS))
+        idx = header_index(first[1], sheet, ("类别", "单位"), ("垂直管理", "一票否决", *SUBJECT_COLUMNS))
         seen: dict[str, int] = {}
         for rownum, values in it:
             category = cell_text(_cell(values, idx, "类别"))
@@ -192,7 +174,7 @@ def entries_parse(assessment: Assessment, file: str | Path | IO[bytes]) -> list[
             first = next(it, None)
             if first is None:
                 continue
-            idx = _header(first[1], sheet, required, optional)
+            idx = header_index(first[1], sheet, required, optional)
             for rownum, values in it:
                 if not any(cell_text(v) for v in values):
                     continue

@@ -346,3 +346,27 @@ def parse_yes_no(value: Any) -> bool | None:
     if text in NO:
         return False
     return None
+
+
+def header_index(values: tuple[Any, ...], sheet: str, required: tuple[str, ...],
+                 optional: tuple[str, ...]) -> dict[str, int]:
+    """Column name → 1-based column of a header row whose columns may come in any order.
+    Unknown and repeated names and missing required ones are all listed at once (a typo must
+    not be silently dropped), as a SpreadsheetError naming the sheet, row 1 and the column."""
+    index: dict[str, int] = {}
+    errors = []
+    for col, raw in enumerate(values, start=1):
+        name = cell_text(raw)
+        if not name:
+            continue
+        if name not in required + optional:
+            errors.append(CellError(sheet, 1, col, _("未知的列名“%(n)s”") % {"n": name}))
+        elif name in index:
+            errors.append(CellError(sheet, 1, col, _("列名“%(n)s”重复") % {"n": name}))
+        else:
+            index[name] = col
+    errors += [CellError(sheet, 1, None, _("缺少列“%(n)s”") % {"n": n})
+               for n in required if n not in index]
+    if errors:
+        raise SpreadsheetError(errors)
+    return index

@@ -44,6 +44,7 @@ from core.spreadsheets import (
     CellError,
     SpreadsheetError,
     cell_text,
+    header_index,
     iter_rows,
     open_workbook,
     parse_yes_no,
@@ -134,23 +135,7 @@ def _labels(choices: Any, aliases: Mapping[str, str] | None = None) -> dict[str,
 
 
 def _header(values: tuple[Any, ...], sheet: str) -> dict[str, int]:
-    index: dict[str, int] = {}
-    errors = []
-    for col, raw in enumerate(values, start=1):
-        name = cell_text(raw)
-        if not name:
-            continue
-        if name not in REQUIRED + OPTIONAL:
-            errors.append(CellError(sheet, 1, col, _("未知的列名“%(n)s”") % {"n": name}))
-        elif name in index:
-            errors.append(CellError(sheet, 1, col, _("列名“%(n)s”重复") % {"n": name}))
-        else:
-            index[name] = col
-    errors += [CellError(sheet, 1, None, _("缺少列“%(n)s”") % {"n": n})
-               for n in REQUIRED if n not in index]
-    if errors:
-        raise SpreadsheetError(errors)
-    return index
+    return header_index(values, sheet, REQUIRED, OPTIONAL)
 
 
 def registration_parse(cleanup: Cleanup, file: str | Path | IO[bytes], *,
