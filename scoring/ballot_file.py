@@ -108,9 +108,9 @@ class BallotFile:
         return out
 
 
-def recount_config(campaign: Campaign) -> tuple[dict[str, Any], Storage, dict[int, str]]:
-    """The manifest's `recount` section (everything the tally uses), the campaign's storage
-    layout, and unit id → key."""
+def recount_config(campaign: Campaign) -> tuple[dict[str, Any], Storage]:
+    """The manifest's `recount` section (everything the tally uses) and the campaign's
+    storage layout."""
     from scoring.tally import _previous_last_place  # the same series rule as the tally
 
     options = list(campaign.options.order_by("order", "id"))
@@ -157,7 +157,7 @@ def recount_config(campaign: Campaign) -> tuple[dict[str, Any], Storage, dict[in
         "previous_last_place": [unit_key[pk] for pk, reg, *_r in units
                                 if reg is not None and str(reg) in previous],
     }
-    return config, storage, unit_key
+    return config, storage
 
 
 def _tokens(campaign: Campaign, storage: Storage) -> list[str]:
@@ -237,7 +237,7 @@ def ballot_file_problems(campaign: Campaign) -> list[str]:
 def build_ballot_file(campaign: Campaign) -> BallotFile:
     """The campaign's ballot file and manifest (recount/README.md), from one read of its
     ballots."""
-    config, storage, _keys = recount_config(campaign)
+    config, storage = recount_config(campaign)
     tokens = _tokens(campaign, storage)
     groups = dict(campaign.groups.values_list("id", "name"))
     weighted = bool(config["group_weights"])
@@ -353,10 +353,3 @@ class LazyFingerprint:
 
     def __bool__(self) -> bool:
         return True
-
-
-def short(fingerprint: str) -> str:
-    """How a page quotes a fingerprint where room is short: the first 16 hex digits."""
-    return fingerprint[:16]
-
-

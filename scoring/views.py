@@ -190,13 +190,14 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
         t = with_whole_verdicts(t, tally_campaign(campaign, suppression=suppression))
     ctx = context(t)
     charts.attach_charts(ctx["tables"], Fraction(campaign.threshold))
+    published = live_publication(campaign)
     ctx |= {
         "form": form,
         "filtered": filters.any(),
         "filter_words": form.in_words() if filters.any() else "",
         "summary": filtered_summary_rows(t),
         "refusals": refusals,
-        "publication": live_publication(campaign),
+        "publication": published,
         # What would refuse 公示, said before the button is pressed, not after.
         "publish_problems": (
             check_publish(campaign) if campaign.status == Campaign.Status.CLOSED else []
@@ -205,11 +206,10 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
         "unpublish_form": UnpublishForm(),
         "formats": FORMATS,
         "flag_labels": FLAG_LABELS,
-        "verification": staff_verification(campaign, request.user),
+        "verification": staff_verification(campaign, request.user, published),
     }
     # While ballots still come in a fingerprint would be out of date at once: it is shown
     # from the close, and once published it is the one announced (the fixed copy's).
-    published = ctx["publication"]
     if published is not None:
         ctx["fingerprint"] = published.fingerprint
     elif campaign.status not in (Campaign.Status.CLOSED, Campaign.Status.PUBLISHED):
@@ -217,13 +217,13 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "scoring/results.html", ctx)
 
 
-def staff_verification(campaign: Campaign, user: Any) -> dict[str, Any]:
+def staff_verification(campaign: Campaign, user: Any, pub: Publication | None
+                       ) -> dict[str, Any]:
     """The results page's 选票明细与公证 section: whether the ballot file is public, what
     would refuse publishing it, and (for the auditor) the audit log's chain head."""
     from core.chain import chain_head
     from scoring.verification import ballot_file_problems_to_publish
 
-    pub = live_publication(campaign)
     public = pub is not None and pub.ballots_published_at is not None
     return {
         "publication": pub,
