@@ -175,8 +175,13 @@ def _watch(page) -> list[str]:
 
 
 def _visit(page, url: str, seen: list[str]) -> list[str]:
-    page.goto(url)
-    page.wait_for_load_state("networkidle")
+    page.goto(url, wait_until="load")
+    try:
+        # Give late requests (fonts, polling) a moment to report a violation; a page that keeps
+        # a connection open is not itself a violation, so no idle network is required.
+        page.wait_for_load_state("networkidle", timeout=3000)
+    except Exception:  # playwright's TimeoutError
+        pass
     return [*seen, *page.evaluate("window.__csp")]
 
 
@@ -203,7 +208,7 @@ def test_pages_report_no_violation_in_chromium(
     # The language menu submits itself through its inline handler (allowed by its hash).
     with voter.expect_navigation():
         voter.select_option("#lang", "en")
-    voter.wait_for_load_state("networkidle")
+    voter.wait_for_load_state("load")
     assert "Log in" in voter.content() and voter.evaluate("window.__csp") == [] and seen == []
 
     staff = browser.new_page()
