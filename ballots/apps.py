@@ -12,6 +12,7 @@ class BallotsConfig(AppConfig):
         from campaigns.signals import status_changed, status_checks
 
         status_checks.connect(receivers.paper_blocks_close, dispatch_uid="pingyi-paper-close")
+        status_checks.connect(receivers.scans_block_close, dispatch_uid="pingyi-scan-close")
         status_changed.connect(receivers.scrub_after_close, dispatch_uid="pingyi-scrub-close")
         status_changed.connect(
             receivers.delete_code_files_after_close, dispatch_uid="pingyi-code-files-close"

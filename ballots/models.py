@@ -394,3 +394,108 @@ class KeyedEntry(models.Model):
     def __str__(self) -> str:
         copy = f"#{self.copy_no}" if self.copy_no > 1 else ""
         return f"{self.serial}{copy} ({self.pass_no})"
+
+
+# --- Scanned pages (issue 21) -------------------------------------------------------------
+# One row per page of a scanner's stack, read by ballots.scan.reader and kept as an image in
+# the private folder (ballots/scan/store.py) until it is part of a ballot. Its life:
+#
+#     serial   the QR code could not be read: a person types the serial from the image
+#     confirm  some rows are uncertain: a person confirms them (the confirmation screen)
+#     waiting  every row is settled; the ballot's other page(s) have not come yet
+#     counted  part of a ballot (`ballot`), recorded through ballots.services.ballot_create
+#     unread   the page could not be registered at all (no corner marks, boxes not where the
+#              box map says): rescan it, or key the paper and set the page aside
+#     aside    set aside by a supervisor with a reason (a rescan came, the paper was keyed)
+#
+# Only ballots.scan.services changes a page's status; a campaign cannot close while any page is
+# in serial, confirm, waiting or unread (ballots/receivers.py).
+
+
+class ScanPage(models.Model):
+    class Status(models.TextChoices):
+        SERIAL = "serial", _("待输入编号")
+        CONFIRM = "confirm", _("待确认")
+        WAITING = "waiting", _("待配页")
+        COUNTED = "counted", _("已计入")
+        UNREAD = "unread", _("无法识别")
+        ASIDE = "aside", _("已搁置")
+
+    # The statuses in which a page still needs someone: they block closing the campaign.
+    OPEN = (Status.SERIAL, Status.CONFIRM, Status.WAITING, Status.UNREAD)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("评议活动"), on_delete=models.CASCADE, related_name="scan_pages"
+    )
+    batch = models.ForeignKey(
+        ImportBatch, verbose_name=_("扫描批次"), on_delete=models.CASCADE, related_name="scan_pages"
+    )
+    # Position in the batch's stack (files in the order given, pages in file order): pages of
+    # one serial are put together in this order, so two copies of a ballot make two ballots.
+    seq = models.PositiveIntegerField(_("顺序"))
+    source_name = models.CharField(_("来源文件"), max_length=255)
+    image = models.CharField(_("页面图像"), max_length=200, editable=False)
+    image_width = models.PositiveIntegerField(default=0, editable=False)
+    image_height = models.PositiveIntegerField(default=0, editable=False)
+    serial = models.CharField(_("编号"), max_length=40, blank=True, db_index=True)
+    page_no = models.PositiveSmallIntegerField(_("页码"), null=True, blank=True)
+    pages = models.PositiveSmallIntegerField(_("总页数"), null=True, blank=True)
+    layout_version = models.CharField(_("版面版本"), max_length=12, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices)
+    problem = models.CharField(_("问题"), max_length=300, blank=True)
+    # Per row of the page, as read: [row, mark, certain (0/1), x, y, width, height] with the
+    # crop in the stored image's pixels; `marks` the settled mark per row ({row: mark}) once
+    # nothing is uncertain (the machine's where it was sure, a person's elsewhere).
+    rows = models.JSONField(_("识别结果"), default=list, blank=True, editable=False)
+    marks = models.JSONField(_("最终标记"), null=True, blank=True, editable=False)
+    confirmed_rows = models.PositiveSmallIntegerField(_("人工确认行数"), default=0)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("确认人"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    ballot = models.ForeignKey(
+        "ballots.Ballot", verbose_name=_("选票"), null=True, blank=True,
+        on_delete=models.RESTRICT, related_name="scan_pages",
+    )
+    aside_reason = models.CharField(_("搁置原因"), max_length=300, blank=True)
+    # The supervisor's audit of the reader on a sample of pages read without a person.
+    sampled = models.BooleanField(_("已抽查"), default=False)
+    sample_ok = models.BooleanField(_("抽查一致"), null=True, blank=True)
+    sample_note = models.CharField(_("抽查说明"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("扫描页")
+        verbose_name_plural = _("扫描页")
+        ordering = ["batch", "seq"]
+        indexes = [models.Index(fields=["campaign", "status"], name="scanpage_campaign_status")]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "seq"], name="scanpage_seq_once"),
+            # A page is part of a ballot exactly when it is counted.
+            models.CheckConstraint(
+                condition=Q(status="counted", ballot__isnull=False)
+                | (~Q(status="counted") & Q(ballot__isnull=True)),
+                name="scanpage_ballot_iff_counted",
+            ),
+            # Only a page still waiting for its serial may lack one.
+            models.CheckConstraint(
+                condition=Q(status__in=["serial", "unread", "aside"]) | ~Q(serial=""),
+                name="scanpage_serial_known",
+            ),
+            # Settled marks exist from "waiting" on, never before.
+            models.CheckConstraint(
+                condition=~Q(status__in=["waiting", "counted"]) | Q(marks__isnull=False),
+                name="scanpage_settled_has_marks",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = f"{self.serial} p{self.page_no}" if self.serial else f"#{self.seq}"
+        return f"{self.source_name} {where}"
+
+    def row_reads(self) -> list[dict[str, int | bool]]:
+        return [
+            {"row": r[0], "mark": r[1], "certain": bool(r[2]), "x": r[3], "y": r[4],
+             "width": r[5], "height": r[6]}
+            for r in self.rows
+        ]

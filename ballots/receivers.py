@@ -23,6 +23,16 @@ def paper_blocks_close(*, campaign: Campaign, old: str, new: str, **kwargs: Any)
     return close_blockers(campaign)
 
 
+def scans_block_close(*, campaign: Campaign, old: str, new: str, **kwargs: Any) -> list[str]:
+    """Scanned pages still to confirm, to type a serial for, waiting for their other page or
+    unreadable block closing: each is a ballot not yet counted (ballots/scan/services.py)."""
+    if new != Campaign.Status.CLOSED or old != Campaign.Status.OPEN:
+        return []
+    from ballots.scan.services import close_blockers
+
+    return close_blockers(campaign)
+
+
 def scrub_after_close(*, campaign: Campaign, new: str, user: Any, **kwargs: Any) -> None:
     """Voting is over: mark the codes that voted as used and shuffle the ballots
     (ballots/online/codes.py codes_scrub_traces), each in a transaction of its own after the

@@ -32,6 +32,7 @@ from campaigns.models import (
     CampaignUnit,
     Category,
     Dimension,
+    ImportBatch,
     RatingOption,
     Representative,
     Unit,
@@ -347,9 +348,10 @@ def campaign_status_for_write(campaign: Campaign) -> str | None:
     return row[0] if row is not None else None
 
 
-def paper_counts(campaign: Campaign) -> list[tuple[int | None, str, str, bool, bool, int]]:
-    """The campaign's paper ballots counted by (printed range, status, reason, imported,
-    verified by two passes), in one GROUP BY: the reports print this table, and reading
+def paper_counts(campaign: Campaign) -> list[tuple[int | None, str, str, str, bool, int]]:
+    """The campaign's paper ballots counted by (printed range, status, reason, how they came
+    in: "" keyed, "import" from a spreadsheet, "scan" from the scanner; verified by two
+    passes), in one GROUP BY: the reports print this table, and reading
     11,000 ballots into Python to count them was a tenth of the ranking PDF's time.
 
     The range is found as `Ranges.find` finds it: a serial of ASCII digits only, read as a
@@ -358,7 +360,7 @@ def paper_counts(campaign: Campaign) -> list[tuple[int | None, str, str, bool, b
     range (PrintedRange.last is an integer column) and are not cast."""
     from django.db import connection
 
-    b, k, r = (m._meta.db_table for m in (Ballot, KeyedEntry, PrintedRange))
+    b, k, r, ib = (m._meta.db_table for m in (Ballot, KeyedEntry, PrintedRange, ImportBatch))
     if connection.vendor == "postgresql":
         digits = "b.serial ~ '^[0-9]+$'"
     else:
@@ -368,11 +370,14 @@ def paper_counts(campaign: Campaign) -> list[tuple[int | None, str, str, bool, b
             SELECT ballot_id, count(*) AS n FROM {k}
             WHERE campaign_id = %s AND status IN (%s, %s) GROUP BY ballot_id
         ), paper AS (
-            SELECT b.status, b.invalid_reason, b.batch_id IS NOT NULL AS imported,
+            SELECT b.status, b.invalid_reason,
+                   CASE WHEN b.batch_id IS NULL THEN '' WHEN bt.kind = 'scans' THEN 'scan'
+                        ELSE 'import' END AS imported,
                    COALESCE(p.n, 0) >= 2 AS verified,
                    CASE WHEN {digits} AND length(ltrim(b.serial, '0')) <= 18
                         THEN CAST(b.serial AS BIGINT) END AS num
             FROM {b} b LEFT JOIN passes p ON p.ballot_id = b.id
+            LEFT JOIN {ib} bt ON bt.id = b.batch_id
             WHERE b.campaign_id = %s AND b.source = %s
         ), placed AS (
             SELECT paper.*, (
@@ -396,7 +401,7 @@ def paper_counts(campaign: Campaign) -> list[tuple[int | None, str, str, bool, b
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [
-            (rid, status, reason, bool(imported), bool(verified), n)
+            (rid, status, reason, str(imported), bool(verified), n)
             for rid, status, reason, imported, verified, n in cursor.fetchall()
         ]
 

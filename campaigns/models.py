@@ -533,6 +533,7 @@ class ImportBatch(models.Model):
         UNITS = "units", _("被评单位")
         BALLOTS = "ballots", _("选票")
         REPRESENTATIVES = "representatives", _("评议代表")
+        SCANS = "scans", _("扫描选票")
 
     campaign = models.ForeignKey(
         Campaign, verbose_name=_("评议活动"), on_delete=models.CASCADE, related_name="batches"

@@ -293,6 +293,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Uploads: spreadsheets of 11,436 ballots x 66 units are about 3 MB; refuse anything absurd.
 PINGYI_MAX_UPLOAD_BYTES = env_int("PINGYI_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
+# Scanned ballots uploaded at once (PDF, TIFF, images or zips): 2,000 pages at 200 dpi are
+# about 1 GB; bigger stacks go in several uploads or through `manage.py scan_import`.
+PINGYI_MAX_SCAN_UPLOAD_BYTES = env_int("PINGYI_MAX_SCAN_UPLOAD_BYTES", 1024 * 1024 * 1024)
 # An .xlsx is a zip: refuse files whose declared uncompressed size is a bomb.
 PINGYI_MAX_UNCOMPRESSED_BYTES = env_int("PINGYI_MAX_UNCOMPRESSED_BYTES", 1024 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -22,6 +22,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("ballots.online.urls")),
     path("", include("ballots.paper.urls")),
     path("", include("ballots.intake.urls")),
+    path("", include("ballots.scan.urls")),
     path("", include("scoring.urls")),
     path("", include("assessments.urls")),
     path("", include("assessments.entry_urls")),

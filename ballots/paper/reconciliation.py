@@ -9,7 +9,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from ballots import sql
-from ballots.models import Ballot, PrintedRange
+from ballots.models import Ballot, PrintedRange, ScanPage
 from ballots.paper.cells import OUTSIDE
 from ballots.paper.disputes import _open_papers
 from ballots.paper.ranges import Ranges
@@ -38,6 +38,10 @@ class RecRow:
     verified: int = 0
     single: int = 0
     imported: int = 0
+    scanned: int = 0
+    # Scanned pages not yet a ballot (to confirm, serial to type, other page missing,
+    # unreadable): papers back but not counted, like keyed_once.
+    scan_open: int = 0
     valid: int = 0
     invalid: int = 0
     invalid_by_reason: dict[str, int] = field(
@@ -57,7 +61,7 @@ class RecRow:
         return (
             self.returned
             == self.valid + self.invalid
-            == (self.verified + self.single + self.imported)
+            == (self.verified + self.single + self.imported + self.scanned)
         )
 
     @property
@@ -65,7 +69,9 @@ class RecRow:
         """Issued papers neither recorded nor being keyed (None outside printed ranges)."""
         if self.kind == "outside":
             return None
-        return max(self.issued - self.returned - self.keyed_once - self.in_dispute, 0)
+        return max(
+            self.issued - self.returned - self.keyed_once - self.in_dispute - self.scan_open, 0
+        )
 
     @property
     def invalid_counts(self) -> list[int]:
@@ -81,6 +87,8 @@ class RecRow:
             "verified",
             "single",
             "imported",
+            "scanned",
+            "scan_open",
             "valid",
             "invalid",
         ):
@@ -100,6 +108,8 @@ class RecRow:
             "verified": self.verified,
             "single": self.single,
             "imported": self.imported,
+            "scanned": self.scanned,
+            "scan_open": self.scan_open,
             "valid": self.valid,
             "invalid": self.invalid,
             "invalid_by_reason": dict(self.invalid_by_reason),
@@ -136,11 +146,27 @@ class Reconciliation:
         }
 
 
+def _open_scans(campaign: Campaign) -> list[str]:
+    """Serials of scanned pages still open (one per ballot copy: the most pages of a serial
+    at one page number). Pages without a serial yet are counted outside every range."""
+    per: dict[tuple[str, int | None], int] = {}
+    for serial, page_no in ScanPage.objects.filter(
+        campaign=campaign, status__in=ScanPage.OPEN
+    ).values_list("serial", "page_no"):
+        per[(serial, page_no)] = per.get((serial, page_no), 0) + 1
+    most: dict[str, int] = {}
+    for (serial, _page), n in per.items():
+        most[serial] = max(most.get(serial, 0), n)
+    return [s for s, n in most.items() for _ in range(n)]
+
+
 def reconciliation(campaign: Campaign) -> Reconciliation:
     """Issued, returned, keyed once, verified, in dispute, valid, invalid by reason: per
     printed range, for serials outside every range ("范围外"), and in total.
 
-    Imported ballots count as returned and are attributed to a range by their serial."""
+    Imported and scanned ballots count as returned and are attributed to a range by their
+    serial; scanned pages that are not yet a ballot count once per serial, like a paper keyed
+    once."""
     ranges = Ranges(campaign)
     rows = {r.pk: RecRow(label=r.label(), printed=r, issued=r.count) for r in ranges.ranges}
     outside = RecRow(label=OUTSIDE, kind="outside")
@@ -149,10 +175,12 @@ def reconciliation(campaign: Campaign) -> Reconciliation:
         rng = ranges.find(serial)
         return rows[rng.pk] if rng is not None else outside
 
-    for range_id, status, reason, imported, verified, n in sql.paper_counts(campaign):
+    for range_id, status, reason, via, verified, n in sql.paper_counts(campaign):
         row = rows[range_id] if range_id is not None else outside
         row.returned += n
-        if imported:
+        if via == "scan":
+            row.scanned += n
+        elif via:
             row.imported += n
         elif verified:
             row.verified += n
@@ -169,6 +197,8 @@ def reconciliation(campaign: Campaign) -> Reconciliation:
         row_for(serial).keyed_once += 1
     for serial in papers["disputed"]:
         row_for(serial).in_dispute += 1
+    for serial in _open_scans(campaign):
+        row_for(serial).scan_open += 1
     total = RecRow(label=_("合计"), kind="total")
     listed = [*rows.values(), outside]
     for row in listed:
@@ -183,7 +213,7 @@ def reconciliation_table(campaign: Campaign) -> dict[str, Any] | None:
     if (
         not rec.total.returned
         and not rec.total.issued
-        and not (rec.total.keyed_once or rec.total.in_dispute)
+        and not (rec.total.keyed_once or rec.total.in_dispute or rec.total.scan_open)
     ):
         return None
     header = [
@@ -195,13 +225,17 @@ def reconciliation_table(campaign: Campaign) -> dict[str, Any] | None:
         _("双人核对"),
         _("单人录入"),
         _("导入"),
+        _("扫描"),
+        _("扫描待处理"),
         _("有效"),
         _("无效"),
         *[str(r.label) for r in INVALID_REASONS],
     ]
     rows = []
     for row in [*rec.rows, rec.total]:
-        if row.kind == "outside" and not (row.returned or row.keyed_once or row.in_dispute):
+        if row.kind == "outside" and not (
+            row.returned or row.keyed_once or row.in_dispute or row.scan_open
+        ):
             continue
         where = " ".join(x for x in (row.channel, row.district) if x)
         rows.append(
@@ -214,6 +248,8 @@ def reconciliation_table(campaign: Campaign) -> dict[str, Any] | None:
                 row.verified,
                 row.single,
                 row.imported,
+                row.scanned,
+                row.scan_open,
                 row.valid,
                 row.invalid,
                 *[row.invalid_by_reason.get(str(r), 0) for r in INVALID_REASONS],

@@ -1,0 +1,156 @@
+"""Browser test (issue 21): a clerk confirms the uncertain rows of a scanned ballot by keyboard
+alone in Debian's Chromium, and the ballot is counted; the same screen at 360 px.
+
+The ballots are the campaign's own printed PDF, rendered at 200 dpi and marked in their boxes
+(a shaded box is what the reader cannot be sure of). Set PINGYI_SHOTS=/some/folder to also
+save screenshots of the scan desk and the confirmation screen at 1280 and 360 px."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+np = pytest.importorskip("numpy")
+cv2 = pytest.importorskip("cv2")
+pytest.importorskip("zxingcpp")
+pytest.importorskip("pypdfium2")
+
+from ballots.models import Ballot, ScanPage  # noqa: E402
+from ballots.paper.printing import print_range  # noqa: E402
+from ballots.paper.ranges import range_create  # noqa: E402
+from ballots.scan.services import scan_import  # noqa: E402
+from ballots.services import Layout  # noqa: E402
+from bench import scanset  # noqa: E402
+from campaigns.models import Campaign, CampaignUnit, Category, Unit  # noqa: E402
+from campaigns.services import campaign_set_status  # noqa: E402
+from tests.test_paper_browser import ARGS, CHROMIUM, logged_in, shot  # noqa: E402
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+    pytest.mark.django_db(transaction=True),
+]
+DPI = 200
+UNITS = ["市发展改革委", "市教育局", "市公安局", "市民政局", "市财政局", "市人社局"]
+
+
+@pytest.fixture
+def browser():
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+            connections.close_all()
+
+
+def shade(img, box, s: float) -> None:
+    """Light shading inside a box: not a pen's stroke, not nothing (an erased mark)."""
+    x0, y0 = int((box["x"] + 1.5) * s), int((box["y"] + 1.5) * s)
+    x1 = int((box["x"] + box["width"] - 1.5) * s)
+    y1 = int((box["y"] + box["height"] - 1.5) * s)
+    img[y0:y1, x0:x1] = 175
+
+
+def marked_pages(pdf: bytes, layout: dict, plan: dict[int, int], shaded_row: int, tmp: Path):
+    """Page images of the first ballot with `plan` (row -> option key) ticked and one row
+    shaded; the files, in scanning order."""
+    rnd = random.Random(7)
+    s = DPI / 72
+    files = []
+    page_maps = {p["page"]: p for p in layout["pages"]}
+    for i, img in enumerate(scanset.render(pdf, DPI), start=1):
+        if i > len(page_maps):
+            break
+        img = np.ascontiguousarray(img)
+        for box in page_maps[i]["boxes"]:
+            if plan.get(box["row"]) == box["key"]:
+                scanset.draw_mark(img, box, "tick", s, rnd, (20, 20, 25), 1.0)
+            if box["row"] == shaded_row and box["key"] == 2:
+                shade(img, box, s)
+        path = tmp / f"scan-{i:03d}.png"
+        cv2.imwrite(str(path), img)
+        files.append((path, path.name))
+    return files
+
+
+@pytest.fixture
+def scanned(campaign_factory, office, settings, tmp_path):
+    settings.PINGYI_PRIVATE_FILES_ROOT = tmp_path / "private"
+    camp = campaign_factory("qianren", slug="saomiao", name="扫描评议")
+    cat = Category.objects.filter(campaign=camp).order_by("order").first()
+    for n, name in enumerate(UNITS, start=1):
+        CampaignUnit.objects.create(
+            campaign=camp, category=cat, name=name, order=n,
+            unit=Unit.objects.get_or_create(name=name)[0],
+        )
+    campaign_set_status(campaign=camp, status=Campaign.Status.OPEN, user=office)
+    rng = range_create(campaign=camp, first=1, last=2, channel="社会随机评", user=office)
+    pdf = print_range(rng)
+    rng.refresh_from_db()
+    cells = Layout.of(camp).cells
+    plan = {row: 1 + row % 3 for row in range(len(cells))}
+    plan.pop(2)  # row 2: shaded only, the reader cannot be sure
+    files = marked_pages(pdf, rng.layout, plan, shaded_row=2, tmp=tmp_path)
+    summary = scan_import(campaign=camp, files=files, user=office)
+    return camp, summary, plan
+
+
+def test_a_clerk_confirms_uncertain_rows_by_keyboard_and_the_ballot_counts(
+    browser, live_server, scanned, clerk, office
+):
+    camp, summary, plan = scanned
+    assert (summary.pages, summary.ballots, summary.to_confirm) == (1, 0, 1)
+    page_row = ScanPage.objects.get(campaign=camp)
+    unsure = [r[0] for r in page_row.rows if not r[2]]
+    assert unsure == [2]
+    assert not Ballot.objects.filter(campaign=camp).exists()
+
+    desk = logged_in(browser, live_server, office)
+    desk.goto(live_server.url + reverse("scan_desk", args=[camp.slug]))
+    assert "还有 1 页待处理" in desk.locator("main").inner_text()
+    shot(desk, "scan-desk-1280", full_page=True)
+
+    page = logged_in(browser, live_server, clerk)
+    page.goto(live_server.url + reverse("scan_confirm", args=[camp.slug]))
+    field = page.locator("#row-2")
+    # The machine's reading is there to start from; the crop of the row is an image that loaded.
+    assert field.input_value() in ("0", "2", "9")
+    assert page.evaluate("document.querySelector('img.scan-crop').naturalWidth") > 100
+    assert page.evaluate("document.activeElement.id") == "row-2"
+    shot(page, "scan-confirm-1280")
+    page.keyboard.type("3")
+    assert page.evaluate("document.activeElement.id") == "scan-save"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "选票已计入" in page.locator("main").inner_text()
+    ballot = Ballot.objects.get(campaign=camp, serial="000001")
+    assert ballot.source == Ballot.Source.PAPER and ballot.batch.kind == "scans"
+    keys = {}
+    options = list(camp.options.order_by("order", "id").values_list("id", flat=True))
+    for i, vote in enumerate(ballot.votes()):
+        keys[i] = options.index(vote.option_id) + 1 if vote.option_id else 0
+    assert keys[2] == 3
+    assert all(keys[r] == k for r, k in plan.items())
+    ScanPage.objects.get(campaign=camp, status=ScanPage.Status.COUNTED)
+
+
+def test_the_confirmation_screen_fits_360px(browser, live_server, scanned, clerk):
+    camp, _summary, _plan = scanned
+    page = logged_in(browser, live_server, clerk, width=360, height=800)
+    page.goto(live_server.url + reverse("scan_confirm", args=[camp.slug]))
+    # Nothing wider than the screen: the crop scales down, the key field stays beside it.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    box = page.locator("#row-2").bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 360
+    shot(page, "scan-confirm-360", full_page=True)
+    page.locator("details summary").press("Enter")
+    page.wait_for_function("() => document.querySelector('img.scan-page').naturalWidth > 0")
+    shot(page, "scan-confirm-360-page", full_page=True)
