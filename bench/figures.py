@@ -209,3 +209,6 @@ FIGURES |= ASSESS
 from bench.verify import FIGURES as VERIFY  # noqa: E402
 
 FIGURES |= VERIFY
+from bench.scan import fig_scan_2000  # noqa: E402
+
+FIGURES["scan_2000"] = fig_scan_2000  # issue 21: reading scanned ballots

@@ -5,9 +5,16 @@ pypdfium2, then every row gets a mark drawn the way people mark paper, from a se
 truth: tick, cross, filled box, circle round the box, light pencil, two boxes (spoiled), blank,
 erasure smudges, plus stray strokes outside the boxes. Each page is then "scanned": rotated up
 to ±5°, scaled 0.97–1.03, a quarter turned upside down, noise, blur, JPEG loss, some in colour
-and some binarised to black and white, at 150–400 dpi. Pages are written in a shuffled order.
+and some binarised to black and white, at 150–600 dpi. Pages are written in a shuffled order.
 
-The truth of a page (a line of truth.jsonl) is what a careful person would read off it:
+Black-and-white pages are marked exactly as the others (the same pens, 0.7–1.5 pt in black,
+blue or red, the same pencil and erasures) and come at the same resolutions: the scanner turns
+the page grey and thresholds it at 53–65% of the way to white, as a scanner's
+black-and-white mode does. What that loses (light pencil, a thin red stroke at 150 dpi) or
+blackens (an erasure's grey trace) is lost or blackened; the truth stays what the voter did,
+so the reader must not claim to know what the image no longer shows.
+
+The truth of a page (a line of truth.jsonl) is what a careful person would read off the paper:
 serial, page, and per row [row, mark, ambiguous] with mark as ballots.reading counts it
 (0 unmarked, 255 several, k the option's position). `ambiguous` rows (light pencil, erasures)
 are ones where a person may hesitate: the reader may queue them, and reading them confidently
@@ -229,10 +236,8 @@ def mark_page(
 ) -> list[tuple[int, int, bool]]:
     """Draw each row's mark on a rendered page (in place); the truth of its rows.
 
-    faint=False: no light pencil or erasures, and black pens of at least 1 pt (for
-    black-and-white scans, which keep no grey: such marks, and a thin red line at 150 dpi,
-    vanish or turn black at the scanner's threshold, and the image no longer shows what the
-    voter did, so no truth could be kept beside it)."""
+    faint=False (for tests that want clear marks only, never used by `generate`): no light
+    pencil or erasures, and black pens of at least 1 pt."""
     s = dpi / 72
     by_row: dict[int, list[dict[str, Any]]] = {}
     for b in page["boxes"]:
@@ -351,9 +356,9 @@ def generate(
             r = rng.random()
             truth.mode = "bw" if r < 0.15 else "colour" if r < 0.4 else "grey"
             truth.blank_page = rng.random() < 0.02
-            truth.rows = mark_page(
-                img, page_map, dpi, rng, truth.blank_page, faint=truth.mode != "bw"
-            )
+            # Every mode gets the same marks: what a black-and-white scan loses is the
+            # reader's problem, not the truth's (see the module docstring).
+            truth.rows = mark_page(img, page_map, dpi, rng, truth.blank_page)
             previous = (img.copy(), truth, dpi)
         truth.dpi = dpi
         truth.upside_down = rng.random() < 0.25

@@ -105,11 +105,17 @@ def test_generated_pages_no_wrong_confident_reading(
     _, doc = printed
     folder, truths = generated
     assert len(truths) == 2 * BALLOTS
-    rows = queued = 0
+    rows = queued = rescan = 0
     for truth in truths:
         (image,) = read_image_file(folder / truth.file)
         read = read_page(image, layouts(doc))
         assert read.registered, (truth.file, read.problem)
+        # Black-and-white pages, and only they, are sent back to be scanned in grey.
+        assert read.rescan == (truth.mode == "bw"), (truth.file, read.problem)
+        if read.rescan:
+            assert "rescan" in read.problem and not any(r.certain for r in read.rows)
+            rescan += 1
+            continue
         if read.serial is None:
             # Every QR read or the page queued for a person to type its serial.
             assert "serial" in read.problem
@@ -120,7 +126,7 @@ def test_generated_pages_no_wrong_confident_reading(
         n, q = check(read, truth)
         rows, queued = rows + n, queued + q
     # 37 rows on page 1, 29 on page 2; a photocopied page repeats its original's.
-    assert rows == sum(len(t.rows) for t in truths) >= 29 * len(truths)
+    assert rows == sum(len(t.rows) for t in truths if t.mode != "bw") >= 29 * (len(truths) - rescan)
     assert queued <= 0.05 * rows, f"{queued} of {rows} rows to people"
     # The set has what it claims: several modes and resolutions, pages turned over.
     assert {t.mode for t in truths} == {"grey", "colour", "bw"}
@@ -185,12 +191,11 @@ def test_blank_page_and_photocopy_read_the_same_serial(
     blank = page_image(pdf, 6, 200)  # serial 000004, page 1
     scanset.mark_page(blank, page, 200, random.Random("blank"), blank=True)
     marked = page_image(pdf, 6, 200)
-    # No faint marks: the copy is scanned in black and white, which keeps no pencil.
-    rows = scanset.mark_page(marked, page, 200, random.Random("copy"), blank=False, faint=False)
+    rows = scanset.mark_page(marked, page, 200, random.Random("copy"), blank=False)
     reads = []
     for n, img in enumerate((blank, marked, marked.copy())):
         rng = random.Random(f"copy-{n}")
-        mode = ("grey", "colour", "bw")[n]
+        mode = ("grey", "colour", "grey")[n]
         reads.append(
             read_page(
                 scanset.scan(
@@ -210,6 +215,7 @@ def test_blank_page_and_photocopy_read_the_same_serial(
     for r in reads[1:]:
         check(r, truth)
     assert sum(not r.certain for r in reads[1].rows) <= 3
+    assert sum(not r.certain for r in reads[2].rows) <= 3
 
 
 def test_page_without_corner_marks_is_not_read(printed: tuple[bytes, dict[str, Any]]) -> None:
@@ -217,3 +223,69 @@ def test_page_without_corner_marks_is_not_read(printed: tuple[bytes, dict[str, A
     white = np.full((1754, 1240), 255, np.uint8)
     read = read_page(white, layouts(doc))
     assert not read.registered and read.rows == () and read.serial is None
+
+
+def test_thin_red_tick_on_black_and_white_150_dpi_is_not_read_as_blank(
+    printed: tuple[bytes, dict[str, Any]],
+) -> None:
+    """A 0.7 pt red tick on a page scanned in black and white at 150 dpi: the scanner's
+    threshold may leave a speck of it or nothing, so the image no longer shows it (the first
+    2,000-page set read one such row as blank with confidence). The page is sent back to be
+    scanned in grey, and no row of it is certain; its rows are still read (a clear black
+    cross on the same page gives its box), for whoever looks at the page."""
+    pdf, doc = printed
+    page = doc["pages"][0]
+    red, black = scanset.INK[2], scanset.INK[0]
+    by_row: dict[int, list[dict[str, Any]]] = {}
+    for b in page["boxes"]:
+        by_row.setdefault(b["row"], []).append(b)
+    rows = sorted(by_row)
+    tick_row, cross_row = rows[3], rows[10]
+    tick_box = sorted(by_row[tick_row], key=lambda b: b["key"])[1]
+    cross_box = sorted(by_row[cross_row], key=lambda b: b["key"])[0]
+    dpi = 150
+    s = dpi / 72
+    for seed in range(3):
+        img = page_image(pdf, 8, dpi)  # serial 000005, page 1
+        x, y, w = tick_box["x"], tick_box["y"], tick_box["width"]
+        cx, cy, h = x + w / 2, y + w / 2, w / 2
+        tick = [(cx - 0.6 * h, cy), (cx - 0.1 * h, cy + 0.6 * h), (cx + 0.8 * h, cy - 0.9 * h)]
+        scanset._pen(img, tick, s, red, 0.7)
+        scanset.draw_mark(img, cross_box, "cross", s, random.Random(seed), black, thin=1.5)
+        rng = random.Random(f"bw-{seed}")
+        scanned = scanset.scan(img, page, dpi, rng, upside_down=seed == 1, blot_qr=False, mode="bw")
+        assert set(np.unique(scanned)) <= {0, 255}
+        read = read_page(scanned, layouts(doc))
+        assert read.registered and read.serial == "000005" and read.rescan
+        assert "rescan the page in grey" in read.problem
+        assert read.rows and not any(r.certain for r in read.rows)
+        got = {r.row: r for r in read.rows}
+        assert "rescan" in got[tick_row].why
+        assert got[cross_row].mark == cross_box["key"]
+
+    # The same page scanned in grey at 150 dpi: the tick is read, or left to a person.
+    img = page_image(pdf, 8, dpi)
+    scanset._pen(img, tick, s, red, 0.7)
+    scanned = scanset.scan(
+        img, page, dpi, random.Random("grey"), upside_down=False, blot_qr=False, mode="grey"
+    )
+    read = read_page(scanned, layouts(doc))
+    assert not read.rescan and read.problem == ""
+    got = {r.row: r for r in read.rows}
+    assert not got[tick_row].certain or got[tick_row].mark == tick_box["key"]
+    assert all(r.certain and r.mark == UNMARKED for n, r in got.items() if n != tick_row)
+
+
+def test_grey_and_colour_scans_are_not_black_and_white(
+    printed: tuple[bytes, dict[str, Any]],
+) -> None:
+    pdf, doc = printed
+    page = doc["pages"][1]
+    for mode in ("grey", "colour"):
+        img = page_image(pdf, 1, 150)
+        scanset.mark_page(img, page, 150, random.Random(mode), blank=False)
+        scanned = scanset.scan(
+            img, page, 150, random.Random(mode), upside_down=False, blot_qr=False, mode=mode
+        )
+        read = read_page(scanned, layouts(doc))
+        assert not read.rescan and read.registered

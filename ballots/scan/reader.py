@@ -35,6 +35,23 @@ How a page is read:
    row is certain only when none of its boxes is UNSURE: one MARKED box gives its key, none
    gives UNMARKED, two or more give SEVERAL (spoiled by the spec's rule). Anything else, and
    every row of a page whose box outlines are not where the map says, goes to a person.
+7. A black-and-white scan (the image has two levels: the scanner thresholded it) is not read
+   with confidence at all: `rescan` is set, `problem` asks for the page to be scanned again in
+   grey or colour, and its rows are read but none is certain. Such a scan keeps no grey, so
+   the image no longer shows what the voter did, at any resolution: light pencil lighter
+   than the scanner's threshold is gone (the row reads blank), the grey trace of an erased
+   mark darker than it is solid black (it reads as a mark, alone or beside the chosen one),
+   and below ~300 dpi a thin coloured stroke can vanish too (a 0.7 pt red tick at 150 dpi
+   read as blank: the first generated set's one wrong confident reading). A person looking
+   at that image cannot tell either, so queuing the rows for confirmation would not help;
+   the paper must be scanned again. Narrower rules were measured on bench/scanset.py's 2,000
+   pages, whose black-and-white pages are marked like the others: trusting only rows with
+   exactly one clear mark still read 2 erased-only rows as marked (at 150 and 300 dpi: a
+   minimum resolution does not help) and sent 9.5% of those pages' rows to people; treating
+   every speck as unsure had sent 3.4% of all rows to people. A grey scan keeps the trace's
+   greyness, which step 5's faint and darkness measures see. A black-and-white scan is told
+   by its image before any shrinking (`is_black_and_white`): almost none of its dark pixels are
+   mid-grey (none on the generated black-and-white pages; 37–89% on grey and colour ones).
 """
 
 from __future__ import annotations
@@ -64,6 +81,8 @@ MARK_RING, EMPTY_RING = 0.03, 0.025  # dark share beside it: both sides (circle)
 MIN_OUTLINE = 60.0  # contrast of the printed outlines on a well-registered page
 SHIFT = 2  # pixels (1 pt) a box may lie off where the homography puts it
 PAGE_MARGIN = 25.0  # how much better the best box map must fit without a QR code
+RESCAN_BW = "black-and-white scan: rescan the page in grey or colour"
+BW_MID = 0.02  # at most this share of non-white pixels mid-grey: a black-and-white scan
 REOPEN = 50  # pages read from a PDF before it is opened afresh (see read_pdf_pages)
 Image = np.ndarray[Any, Any]
 QR_ONLY = zxingcpp.barcode_formats_from_str("QRCode")  # no time spent on other symbologies
@@ -91,6 +110,9 @@ class PageRead:
     problem: str  # "" when nothing needs a person at page level
     rows: tuple[RowRead, ...]
     upside_down: bool = False
+    # Scan the page again (in grey or colour): a black-and-white scan, whose rows are read but
+    # none is certain (module docstring, 7). `problem` says so.
+    rescan: bool = False
 
     @property
     def needs_serial(self) -> bool:
@@ -121,6 +143,16 @@ def to_grey(image: Image) -> Image:
         b, g, r = cv2.split(image)[:3]
         return cv2.min(cv2.min(b, g), r)
     return np.ascontiguousarray(image)
+
+
+def is_black_and_white(grey: Image) -> bool:
+    """Whether a grey image has only two levels, or nearly (a scanner's black-and-white mode):
+    almost none of its dark pixels are mid-grey, where any grey or colour scan has the
+    blurred edges of every printed line."""
+    sample = np.ascontiguousarray(grey[::3, ::3])
+    hist = cv2.calcHist([sample], [0], None, [4], [0, 256]).ravel()
+    dark, mid = float(hist[0]), float(hist[1] + hist[2])
+    return dark > 0 and mid <= BW_MID * (dark + mid)
 
 
 def _dpi_of(grey: Image, page: Mapping[str, Any]) -> float:
@@ -310,6 +342,7 @@ def read_page(image: Image, layouts: Mapping[str, Mapping[str, Any]]) -> PageRea
     if not candidates:
         raise ValueError("no box map to read against")
     grey = to_grey(image)
+    bw = is_black_and_white(grey)
     shrink = 1.0
     dpi = _dpi_of(grey, candidates[0][1])
     if dpi > WORK_DPI * 1.25:
@@ -376,8 +409,10 @@ def read_page(image: Image, layouts: Mapping[str, Mapping[str, Any]]) -> PageRea
             slug, serial, number, pages, version, False, "boxes not where the map says", ()
         )
     back = np.diag([1 / shrink, 1 / shrink, 1.0]) @ to_image
-    rows = _rows(page, measure, back)
-    return PageRead(slug, serial, number, pages, version, True, problem, rows, turn == 2)
+    rows = _rows(page, measure, back, bw)
+    if bw:
+        problem = "; ".join(p for p in (RESCAN_BW, problem) if p)
+    return PageRead(slug, serial, number, pages, version, True, problem, rows, turn == 2, bw)
 
 
 def _unregistered(payload: tuple[str, str, int, int, str] | None, problem: str) -> PageRead:
@@ -386,7 +421,9 @@ def _unregistered(payload: tuple[str, str, int, int, str] | None, problem: str) 
     return PageRead(*payload, registered=False, problem=problem, rows=())
 
 
-def _rows(page: Mapping[str, Any], m: _Measure, to_image: Image) -> tuple[RowRead, ...]:
+def _rows(
+    page: Mapping[str, Any], m: _Measure, to_image: Image, bw: bool = False
+) -> tuple[RowRead, ...]:
     boxes = page["boxes"]
     keys = np.array([b["key"] for b in boxes])
     share, dark, ring, ring_any = m.share.copy(), m.dark.copy(), m.ring.copy(), m.ring_any.copy()
@@ -416,11 +453,14 @@ def _rows(page: Mapping[str, Any], m: _Measure, to_image: Image) -> tuple[RowRea
             for i in idx
             if not marked[i] and not empty[i]
         )
+        certain = not unsure and not bw
+        if bw:  # module docstring, 7
+            why = "; ".join(w for w in (RESCAN_BW, why) if w)
         out.append(
             RowRead(
                 row=row,
                 mark=mark,
-                certain=not unsure,
+                certain=certain,
                 fills=tuple(round(float(share[i]), 3) for i in idx),
                 rings=tuple(round(float(ring[i]), 3) for i in idx),
                 crop=_crop([boxes[i] for i in idx], to_image),
