@@ -436,6 +436,7 @@ class ScanPage(models.Model):
     seq = models.PositiveIntegerField(_("顺序"))
     source_name = models.CharField(_("来源文件"), max_length=255)
     image = models.CharField(_("页面图像"), max_length=200, editable=False)
+    image_sha256 = models.CharField(_("图像摘要"), max_length=64, blank=True, editable=False)
     image_width = models.PositiveIntegerField(default=0, editable=False)
     image_height = models.PositiveIntegerField(default=0, editable=False)
     serial = models.CharField(_("编号"), max_length=40, blank=True, db_index=True)

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ballots.scan.export import scans_index_csv
 from campaigns.models import Campaign
 from core.audit import audit
 from core.chain import audit_rows, chain_head
@@ -145,6 +146,7 @@ README = """公证材料包:{name}({year})
   审计日志.csv              本次评议的全部操作记录;每条记录带上一条记录的哈希,
                             任何一条被改、被删或被插入,此后的哈希都对不上
   纸质票核对.csv            各印制编号段的发出、收回与有效情况{paper}
+  扫描页清单.csv            扫描选票每一页的编号、页码、状态和图像的 SHA-256{scans}
 
 计票指纹:{fingerprint}
 审计日志链尾哈希:{head}
@@ -217,11 +219,16 @@ def notary_package(campaign: Campaign, progress: Progress | None = None,
     step(2, 4, _("正在导出审计日志"))
     audit_csv = _audit_csv(campaign)
     paper, has_paper = _paper_csv(campaign)
+    scans = scans_index_csv(campaign)
     step(3, 4, _("正在打包"))
     noun = subject_noun(campaign.units.values_list("unit__kind", flat=True))
     readme = README.format(
         name=campaign.name, year=campaign.year, noun=noun,
         paper="" if has_paper else "(本次评议没有纸质票)",
+        scans=(
+            "(图像文件另行提供:manage.py export_scans,可逐一核对 SHA-256)"
+            if scans is not None else "(本次评议没有扫描选票)"
+        ),
         fingerprint=built.fingerprint, head=chain_head(campaign.pk) or "—",
         when=timezone.localtime().strftime("%Y-%m-%d %H:%M"),
     )
@@ -235,6 +242,8 @@ def notary_package(campaign: Campaign, progress: Progress | None = None,
         z.writestr(f"报告/{xlsx.filename}", xlsx.data)
         z.writestr("审计日志.csv", audit_csv)
         z.writestr("纸质票核对.csv", paper)
+        if scans is not None:
+            z.writestr("扫描页清单.csv", scans)
         # The recount program itself (standard library only): the notary needs nothing else.
         with zipfile.ZipFile(io.BytesIO(recount_zip())) as program:
             for name in program.namelist():

@@ -409,6 +409,7 @@ def paper_ballots(request: HttpRequest, slug: str) -> HttpResponse:
         found = list(
             Ballot.objects.filter(campaign=campaign, source=Ballot.Source.PAPER, serial__in=serials)
             .select_related("batch")
+            .prefetch_related("scan_pages")
             .order_by("serial", "batch_id")
         )
     return render(

@@ -62,6 +62,7 @@ class Summary:
     to_confirm: int = 0
     unreadable: int = 0
     waiting: int = 0
+    blank: int = 0  # empty backs of sheets (duplex scans of one-sided ballots), skipped
     batch: int | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -73,6 +74,7 @@ class Summary:
             "to_confirm": self.to_confirm,
             "unreadable": self.unreadable,
             "waiting": self.waiting,
+            "blank": self.blank,
             "batch": self.batch,
         }
 
@@ -85,6 +87,8 @@ class _Read:
     size: tuple[int, int]
     page: reader.PageRead
     rows: list[list[int]]
+    sha256: str = ""
+    blank: bool = False  # an empty back of a sheet: not kept, only counted
 
 
 # --- Reading a stack -------------------------------------------------------------------------
@@ -117,7 +121,9 @@ def _fitting_versions(layouts: Mapping[str, Mapping[str, Any]], layout: Layout) 
     return fits
 
 
-def _stored(campaign_id: int, src: Any, read: reader.PageRead) -> tuple[str, tuple[int, int], list[list[int]]]:
+def _stored(
+    campaign_id: int, src: Any, read: reader.PageRead
+) -> tuple[str, str, tuple[int, int], list[list[int]]]:
     """Keep the page image (grey, upright, at most store.STORE_DPI) and its rows' crops in
     the stored image's pixels."""
     grey = reader.to_grey(src)
@@ -134,8 +140,8 @@ def _stored(campaign_id: int, src: Any, read: reader.PageRead) -> tuple[str, tup
             x, y = w - x - cw, h - y - ch
         rows.append([r.row, r.mark, int(r.certain), int(x * f), int(y * f), int(cw * f) + 1,
                      int(ch * f) + 1])
-    name = store.save_image(campaign_id, grey)
-    return name, (grey.shape[1], grey.shape[0]), rows
+    name, sha = store.save_image(campaign_id, grey)
+    return name, sha, (grey.shape[1], grey.shape[0]), rows
 
 
 def scan_read(
@@ -156,19 +162,28 @@ def scan_read(
         for path, name in files:
             for sp in pages_of(path, name):
                 read = reader.read_page(sp.image, layouts)
-                image, size, rows = _stored(campaign.pk, sp.image, read)
-                out.append(_Read(sp.name, sp.number, image, size, read, rows))
+                if not read.registered and read.serial is None and store.is_blank(
+                    reader.to_grey(sp.image)
+                ):
+                    out.append(_Read(sp.name, sp.number, "", (0, 0), read, [], blank=True))
+                else:
+                    image, sha, size, rows = _stored(campaign.pk, sp.image, read)
+                    out.append(_Read(sp.name, sp.number, image, size, read, rows, sha))
                 if progress is not None:
                     progress(len(out), 0, _("已读取 %(n)d 页") % {"n": len(out)})
     except ScanFileError as exc:
-        for r in out:
-            store.delete_image(r.image)
+        _forget(out)
         raise ScanError(str(exc)) from exc
     except BaseException:
-        for r in out:
-            store.delete_image(r.image)
+        _forget(out)
         raise
     return out
+
+
+def _forget(reads: Sequence[_Read]) -> None:
+    for r in reads:
+        if r.image:
+            store.delete_image(r.image)
 
 
 def _classify(
@@ -178,6 +193,10 @@ def _classify(
     p = r.page
     if p.slug is not None and p.slug != campaign.slug:
         return ScanPage.Status.UNREAD, _("不是本活动的选票(二维码:%(s)s)") % {"s": p.slug}, "", None
+    if p.rescan:
+        # A black-and-white scan cannot show light or erased marks (reader, step 7): no person
+        # could confirm them from the image either, so the paper must be scanned again.
+        return ScanPage.Status.UNREAD, _("黑白扫描:请以灰度或彩色重新扫描此页"), "", None
     if not p.registered or not p.rows:
         why = _("页面无法识别(%(p)s):请重新扫描,或手工录入后搁置") % {"p": p.problem}
         return ScanPage.Status.UNREAD, why, "", None
@@ -205,8 +224,7 @@ def scan_record(
         with transaction.atomic():
             summary = _record(campaign, reads, filename, sha256, user)
     except BaseException:
-        for r in reads:
-            store.delete_image(r.image)
+        _forget(reads)
         raise
     return summary
 
@@ -235,13 +253,17 @@ def _record(
     summary = Summary(pages=len(reads), batch=batch.pk)
     pages = []
     for seq, r in enumerate(reads, start=1):
+        if r.blank:
+            summary.blank += 1
+            continue
         st, problem, serial, _rng = _classify(r, campaign, ranges, fits)
         marks = {str(row[0]): row[1] for row in r.rows} if st == ScanPage.Status.WAITING else None
         pages.append(
             ScanPage(
                 campaign=campaign, batch=batch, seq=seq,
                 source_name=f"{r.name} p{r.number}"[:255],
-                image=r.image, image_width=r.size[0], image_height=r.size[1],
+                image=r.image, image_sha256=r.sha256,
+                image_width=r.size[0], image_height=r.size[1],
                 serial=serial, page_no=r.page.page, pages=r.page.pages,
                 layout_version=r.page.version or "", status=st, problem=problem[:300],
                 rows=r.rows, marks=marks,

@@ -12,6 +12,7 @@ comment, about a tenth of a colour scan's size.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -45,8 +46,9 @@ def shrink_factor(shape: tuple[int, ...], page_long_points: float | None = None)
     return min(1.0, STORE_DPI / dpi) if dpi > 0 else 1.0
 
 
-def save_image(campaign_id: int, grey: np.ndarray[Any, Any]) -> str:
-    """Write a grey page image; its name. The caller deletes it (`delete_image`) if what
+def save_image(campaign_id: int, grey: np.ndarray[Any, Any]) -> tuple[str, str]:
+    """Write a grey page image; its name and the SHA-256 of its bytes (listed for the
+    notary, who can then tell the images handed over are the ones counted). The caller deletes it (`delete_image`) if what
     refers to it is not saved, so a failed import leaves no image behind."""
     ok, data = cv2.imencode(".jpg", grey, [cv2.IMWRITE_JPEG_QUALITY, QUALITY])
     if not ok:
@@ -57,7 +59,7 @@ def save_image(campaign_id: int, grey: np.ndarray[Any, Any]) -> str:
     fd = os.open(_path(name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(data.tobytes())
-    return name
+    return name, hashlib.sha256(data.tobytes()).hexdigest()
 
 
 def delete_image(name: str) -> None:
@@ -86,3 +88,10 @@ def crop_png(name: str, box: tuple[int, int, int, int], pad: int = 4) -> bytes:
     if not ok:
         raise ValueError("cannot encode the crop")
     return bytes(data.tobytes())
+
+
+def is_blank(grey: np.ndarray[Any, Any]) -> bool:
+    """A sheet's empty back from a duplex scan: next to no dark pixel at all (a printed
+    ballot's corner marks alone are far more)."""
+    small = grey[::4, ::4]
+    return bool(np.count_nonzero(small < 128) < small.size * 0.0005)
