@@ -18,6 +18,7 @@ cv2 = pytest.importorskip("cv2")
 pytest.importorskip("zxingcpp")
 pytest.importorskip("pypdfium2")
 
+from ballots.answers import KIND_SPOILED  # noqa: E402
 from ballots.models import Ballot, ScanPage  # noqa: E402
 from ballots.paper.printing import print_range  # noqa: E402
 from ballots.paper.ranges import range_create  # noqa: E402
@@ -59,23 +60,25 @@ def shade(img, box, s: float) -> None:
     img[y0:y1, x0:x1] = 175
 
 
-def marked_pages(pdf: bytes, layout: dict, plan: dict[int, int], shaded_row: int, tmp: Path):
-    """Page images of the first ballot with `plan` (row -> option key) ticked and one row
-    shaded; the files, in scanning order."""
+def marked_pages(pdf: bytes, layout: dict, plans: list[tuple[dict[int, int], int]], tmp: Path):
+    """Page images of the first ballots, one per (plan, shaded row): the plan's boxes (row ->
+    option key) ticked and one row shaded; the files, in scanning order."""
     rnd = random.Random(7)
     s = DPI / 72
     files = []
     page_maps = {p["page"]: p for p in layout["pages"]}
-    for i, img in enumerate(scanset.render(pdf, DPI), start=1):
-        if i > len(page_maps):
+    per = len(page_maps)
+    for i, img in enumerate(scanset.render(pdf, DPI)):
+        if i >= per * len(plans):
             break
+        plan, shaded_row = plans[i // per]
         img = np.ascontiguousarray(img)
-        for box in page_maps[i]["boxes"]:
+        for box in page_maps[i % per + 1]["boxes"]:
             if plan.get(box["row"]) == box["key"]:
                 scanset.draw_mark(img, box, "tick", s, rnd, (20, 20, 25), 1.0)
             if box["row"] == shaded_row and box["key"] == 2:
                 shade(img, box, s)
-        path = tmp / f"scan-{i:03d}.png"
+        path = tmp / f"scan-{i + 1:03d}.png"
         cv2.imwrite(str(path), img)
         files.append((path, path.name))
     return files
@@ -98,39 +101,47 @@ def scanned(campaign_factory, office, settings, tmp_path):
     cells = Layout.of(camp).cells
     plan = {row: 1 + row % 3 for row in range(len(cells))}
     plan.pop(2)  # row 2: shaded only, the reader cannot be sure
-    files = marked_pages(pdf, rng.layout, plan, shaded_row=2, tmp=tmp_path)
+    plan2 = {row: 1 + row % 2 for row in range(len(cells))}
+    plan2.pop(4)
+    files = marked_pages(pdf, rng.layout, [(plan, 2), (plan2, 4)], tmp=tmp_path)
     summary = scan_import(campaign=camp, files=files, user=office)
-    return camp, summary, plan
+    return camp, summary, plan, plan2
 
 
 def test_a_clerk_confirms_uncertain_rows_by_keyboard_and_the_ballot_counts(
     browser, live_server, scanned, clerk, office
 ):
-    camp, summary, plan = scanned
-    assert (summary.pages, summary.ballots, summary.to_confirm) == (1, 0, 1)
-    page_row = ScanPage.objects.get(campaign=camp)
-    unsure = [r[0] for r in page_row.rows if not r[2]]
-    assert unsure == [2]
+    camp, summary, plan, plan2 = scanned
+    assert (summary.pages, summary.ballots, summary.to_confirm) == (2, 0, 2)
+    page_row = ScanPage.objects.get(campaign=camp, serial="000001")
+    page_row2 = ScanPage.objects.get(campaign=camp, serial="000002")
+    assert [r[0] for r in page_row.rows if not r[2]] == [2]
+    assert [r[0] for r in page_row2.rows if not r[2]] == [4]
     assert not Ballot.objects.filter(campaign=camp).exists()
 
     desk = logged_in(browser, live_server, office)
     desk.goto(live_server.url + reverse("scan_desk", args=[camp.slug]))
-    assert "还有 1 页待处理" in desk.locator("main").inner_text()
+    assert "还有 2 页待处理" in desk.locator("main").inner_text()
     shot(desk, "scan-desk-1280", full_page=True)
 
     page = logged_in(browser, live_server, clerk)
     page.goto(live_server.url + reverse("scan_confirm", args=[camp.slug]))
-    field = page.locator("#row-2")
+    # Both pages on one screen, in scanning order, each with its one uncertain row.
+    field_id = f"row-{page_row.pk}-2"
+    field = page.locator(f"#{field_id}")
+    assert page.locator("input.scan-key").count() == 2
     # The machine's reading is there to start from; the crop of the row is an image that loaded.
     assert field.input_value() in ("0", "2", "9")
     assert page.evaluate("document.querySelector('img.scan-crop').naturalWidth") > 100
-    assert page.evaluate("document.activeElement.id") == "row-2"
+    assert page.evaluate("document.activeElement.id") == field_id
     shot(page, "scan-confirm-1280")
     page.keyboard.type("3")
+    assert page.evaluate("document.activeElement.id") == f"row-{page_row2.pk}-4"
+    page.keyboard.type("9")  # several marks: spoiled
     assert page.evaluate("document.activeElement.id") == "scan-save"
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert "选票已计入" in page.locator("main").inner_text()
+    assert "已确认 2 页,计入 2 张选票" in page.locator("main").inner_text()
     ballot = Ballot.objects.get(campaign=camp, serial="000001")
     assert ballot.source == Ballot.Source.PAPER and ballot.batch.kind == "scans"
     keys = {}
@@ -139,18 +150,23 @@ def test_a_clerk_confirms_uncertain_rows_by_keyboard_and_the_ballot_counts(
         keys[i] = options.index(vote.option_id) + 1 if vote.option_id else 0
     assert keys[2] == 3
     assert all(keys[r] == k for r, k in plan.items())
-    ScanPage.objects.get(campaign=camp, status=ScanPage.Status.COUNTED)
+    second = Ballot.objects.get(campaign=camp, serial="000002").votes()
+    assert second[4].option_id is None and second[4].kind == KIND_SPOILED  # not blank
+    assert ScanPage.objects.filter(campaign=camp, status=ScanPage.Status.COUNTED).count() == 2
 
 
 def test_the_confirmation_screen_fits_360px(browser, live_server, scanned, clerk):
-    camp, _summary, _plan = scanned
+    camp = scanned[0]
     page = logged_in(browser, live_server, clerk, width=360, height=800)
     page.goto(live_server.url + reverse("scan_confirm", args=[camp.slug]))
     # Nothing wider than the screen: the crop scales down, the key field stays beside it.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    box = page.locator("#row-2").bounding_box()
+    box = page.locator("input.scan-key").first.bounding_box()
     assert box is not None and box["x"] + box["width"] <= 360
     shot(page, "scan-confirm-360", full_page=True)
-    page.locator("details summary").press("Enter")
-    page.wait_for_function("() => document.querySelector('img.scan-page').naturalWidth > 0")
-    shot(page, "scan-confirm-360-page", full_page=True)
+    # The whole page on demand, in a tab of its own: the staff-only image view.
+    with page.context.expect_page() as tab:
+        page.locator("a", has_text="查看整页").first.click()
+    image = tab.value
+    image.wait_for_load_state()
+    assert image.evaluate("document.images[0].naturalWidth") > 800

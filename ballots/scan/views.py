@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ballots.models import PrintedRange, ScanPage
+from ballots.models import Ballot, PrintedRange, ScanPage
 from ballots.paper.cells import SPOILED, Row, options_of, rows_of
 from ballots.reading import SEVERAL, UNMARKED
 from ballots.scan import store
@@ -69,10 +69,18 @@ def scan_desk(request: HttpRequest, slug: str) -> HttpResponse:
     counts = {
         s: n for s, n in _pages(campaign).values_list("status").annotate(n=Count("id"))
     }
-    waiting = (
+    waiting = list(
         _pages(campaign).filter(status=ScanPage.Status.WAITING)
         .values("serial").annotate(n=Count("id")).order_by("serial")[:50]
     )
+    # A lone page of a serial that already has a ballot: a photocopied page, most likely.
+    counted = set(
+        Ballot.objects.filter(
+            campaign=campaign, source=Ballot.Source.PAPER, serial__in=[w["serial"] for w in waiting]
+        ).values_list("serial", flat=True)
+    )
+    for w in waiting:
+        w["counted"] = w["serial"] in counted
     unread = _pages(campaign).filter(status=ScanPage.Status.UNREAD).order_by("batch_id", "seq")[:50]
     confident = _pages(campaign).filter(status=ScanPage.Status.COUNTED, confirmed_rows=0)
     sampled = confident.filter(sampled=True)
@@ -177,47 +185,85 @@ def _row_context(page: ScanPage, rows: list[Row], options: list[Any]) -> list[di
     return out
 
 
+# Uncertain rows on one screen: whole pages only, as many as fit under this many rows. A
+# screen of several pages saves a page load per page (most pages have one uncertain row).
+ROWS_PER_SCREEN = 10
+
+
+def _screen(campaign: Campaign, asked: ScanPage | None) -> list[ScanPage]:
+    """The pages of the next screen: `asked` alone, or consecutive pages from a random start
+    among the oldest, so clerks working side by side seldom get the same pages."""
+    if asked is not None:
+        return [asked]
+    waiting = _pages(campaign).filter(status=ScanPage.Status.CONFIRM).order_by("batch_id", "seq")
+    start = random.randrange(min(waiting.count(), 40)) if waiting.exists() else 0
+    pages: list[ScanPage] = []
+    rows = 0
+    for page in waiting[start : start + ROWS_PER_SCREEN]:
+        n = sum(1 for r in page.rows if not r[2])
+        if pages and rows + n > ROWS_PER_SCREEN:
+            break
+        pages.append(page)
+        rows += n
+    return pages
+
+
+def _confirm_posted(request: HttpRequest, campaign: Campaign) -> tuple[int, int, list[str]]:
+    """Confirm every page of the posted screen, each on its own (a page another clerk
+    confirmed meanwhile is reported, the others still go through): pages confirmed, ballots
+    counted, errors."""
+    done = made = 0
+    errors: list[str] = []
+    ids = [u for u in (_uuid(v) for v in request.POST.getlist("page")) if u is not None]
+    for page in _pages(campaign).filter(pk__in=ids):
+        keys: dict[int, int] = {}
+        bad = []
+        for r in page.row_reads():
+            if r["certain"]:
+                continue
+            raw = (request.POST.get(f"row-{page.pk}-{r['row']}") or "").strip() or "0"
+            if not raw.isdigit() or len(raw) != 1:
+                bad.append(raw)
+            else:
+                keys[int(r["row"])] = int(raw)
+        where = _("编号 %(s)s 第 %(p)s 页") % {"s": page.serial, "p": page.page_no}
+        try:
+            if bad:
+                raise ScanError(_("无效的键:%(k)s") % {"k": "、".join(bad)})
+            made += len(page_confirm(page=page, keys=keys, user=request.user))
+            done += 1
+        except ScanError as exc:
+            errors.append(f"{where}:{exc}")
+    return done, made, errors
+
+
 @perm_required(KEY)
 @require_http_methods(["GET", "POST"])
 def scan_confirm(request: HttpRequest, slug: str) -> HttpResponse:
-    """The confirmation screen: the uncertain rows of one page, the machine's reading
+    """The confirmation screen: the uncertain rows of a few pages, the machine's reading
     preselected; one key per row (the keying keys) and Enter."""
     campaign = campaign_for(request.user, slug)
     options = options_of(campaign)
     if request.method == "POST":
-        posted = _posted_page(request, campaign)
-        keys: dict[int, int] = {}
-        errors = []
-        for r in posted.row_reads():
-            if r["certain"]:
-                continue
-            raw = (request.POST.get(f"row-{r['row']}") or "").strip() or "0"
-            if not raw.isdigit() or len(raw) != 1:
-                errors.append(raw)
-                continue
-            keys[int(r["row"])] = int(raw)
-        try:
-            if errors:
-                raise ScanError(_("无效的键:%(k)s") % {"k": "、".join(errors)})
-            made = page_confirm(page=posted, keys=keys, user=request.user)
-        except ScanError as exc:
-            messages.error(request, str(exc))
-            return redirect(f"{reverse('scan_confirm', args=[campaign.slug])}?page={posted.pk}")
-        text = _("已确认编号 %(s)s 第 %(p)s 页") % {"s": posted.serial, "p": posted.page_no}
-        if made:
-            text += _(",选票已计入")
-        messages.success(request, text)
+        done, made, errors = _confirm_posted(request, campaign)
+        for e in errors:
+            messages.error(request, e)
+        if done:
+            messages.success(
+                request,
+                _("已确认 %(n)d 页,计入 %(b)d 张选票") % {"n": done, "b": made},
+            )
         return redirect("scan_confirm", slug=campaign.slug)
     asked = request.GET.get("page")
-    page: ScanPage | None = (
+    shown = _screen(
+        campaign,
         _pages(campaign).filter(pk=_uuid(asked) or UUID(int=0), status="confirm").first()
-        if asked else _next(campaign, ScanPage.Status.CONFIRM)
+        if asked else None,
     )
-    rows = rows_of(campaign) if page else []
+    names = rows_of(campaign) if shown else []
     return render(request, "ballots/scan/confirm.html", {
         "campaign": campaign,
-        "page": page,
-        "rows": _row_context(page, rows, options) if page else [],
+        "pages": [(page, _row_context(page, names, options)) for page in shown],
         "options": options,
         "spoiled": SPOILED,
         "left": _pages(campaign).filter(status=ScanPage.Status.CONFIRM).count(),
