@@ -71,17 +71,26 @@ def measure(pages: int) -> dict[str, Any]:
         )
         seconds = time.perf_counter() - started
         kept = sum(p.stat().st_size for p in (store.root() / str(campaign.pk)).iterdir())
+        queues = dict(
+            ScanPage.objects.filter(campaign=campaign).values_list("status").annotate(n=Count("id"))
+        )
+        per_page = [
+            sum(1 for r in rows if not r[2])
+            for rows in ScanPage.objects.filter(campaign=campaign, status=ScanPage.Status.CONFIRM)
+            .order_by("batch_id", "seq").values_list("rows", flat=True)
+        ]
+        unsure_rows = sum(per_page)
+        # Confirmation screens as ballots.scan.views packs them (whole pages, <= 10 rows).
+        from ballots.scan.views import ROWS_PER_SCREEN
+
+        screens, room = 0, 0
+        for n in per_page:
+            if screens == 0 or room + n > ROWS_PER_SCREEN:
+                screens, room = screens + 1, n
+            else:
+                room += n
         # What people then do (inside the folder: the page images are still needed).
         settled = _settle(campaign, folder) if os.environ.get("SETTLE", "1") == "1" else {}
-    queues = dict(
-        ScanPage.objects.filter(campaign=campaign).values_list("status").annotate(n=Count("id"))
-    )
-    unsure_rows = sum(
-        sum(1 for r in rows if not r[2])
-        for rows in ScanPage.objects.filter(
-            campaign=campaign, status=ScanPage.Status.CONFIRM
-        ).values_list("rows", flat=True)
-    )
     ballots = Ballot.objects.filter(campaign=campaign)
     return {
         "after_people": settled,
@@ -92,6 +101,7 @@ def measure(pages: int) -> dict[str, Any]:
         "kept_kb_per_page": round(kept / 1024 / max(1, summary.pages - summary.blank), 1),
         "queues": queues,
         "rows_to_confirm": unsure_rows,
+        "confirmation_screens": screens,
         "ballots": ballots.count(),
         "duplicate_serial": ballots.filter(invalid_reason=Ballot.Reason.DUPLICATE_SERIAL).count(),
     }
