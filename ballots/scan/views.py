@@ -196,7 +196,10 @@ def _screen(campaign: Campaign, asked: ScanPage | None) -> list[ScanPage]:
     if asked is not None:
         return [asked]
     waiting = _pages(campaign).filter(status=ScanPage.Status.CONFIRM).order_by("batch_id", "seq")
-    start = random.randrange(min(waiting.count(), 40)) if waiting.exists() else 0
+    count = waiting.count()
+    # A random start only where there is room for clerks not to meet; a short queue is shown
+    # from its beginning.
+    start = random.randrange(min(count, 40) - ROWS_PER_SCREEN) if count > 2 * ROWS_PER_SCREEN else 0
     pages: list[ScanPage] = []
     rows = 0
     for page in waiting[start : start + ROWS_PER_SCREEN]:

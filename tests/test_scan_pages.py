@@ -1,0 +1,119 @@
+"""Scanned ballots (issue 21) at the edges: empty backs of a duplex scan, black-and-white
+scans, the staff pages' permissions and headers, the upload page, and what the notary gets."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import stat
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+np = pytest.importorskip("numpy")
+cv2 = pytest.importorskip("cv2")
+
+from ballots.models import Ballot, ScanPage  # noqa: E402
+from ballots.scan.export import export_scans, scans_index_csv  # noqa: E402
+from ballots.scan.services import scan_import  # noqa: E402
+from ballots.services import Layout  # noqa: E402
+from tests.scan_helpers import marked_pages, scanned, small_campaign  # noqa: E402, F401
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def private(settings, tmp_path):
+    settings.PINGYI_PRIVATE_FILES_ROOT = tmp_path / "private"
+    return settings.PINGYI_PRIVATE_FILES_ROOT
+
+
+def _clean(campaign_factory, office, tmp_path, slug="saomiao2"):
+    camp, pdf, layout = small_campaign(campaign_factory, office, slug=slug, ballots=1)
+    plan = {row: 1 + row % 4 for row in range(len(Layout.of(camp).cells))}
+    files = marked_pages(pdf, layout, [(plan, -1)], tmp_path)
+    return camp, files, plan
+
+
+def test_an_empty_back_is_skipped_and_a_black_and_white_page_is_sent_back(
+    campaign_factory, office, private, tmp_path
+):
+    camp, files, _plan = _clean(campaign_factory, office, tmp_path)
+    page = cv2.imread(str(files[0][0]))
+    white = np.full_like(page, 255)
+    cv2.imwrite(str(tmp_path / "back.png"), white)
+    grey = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
+    cv2.imwrite(str(tmp_path / "bw.png"), np.where(grey < 150, 0, 255).astype(np.uint8))
+    summary = scan_import(
+        campaign=camp,
+        files=[files[0], (tmp_path / "back.png", "back.png"), (tmp_path / "bw.png", "bw.png")],
+        user=office,
+    )
+    assert (summary.pages, summary.blank, summary.ballots, summary.unreadable) == (3, 1, 1, 1)
+    # The back is not kept at all; the black-and-white page waits, asking for a rescan.
+    assert ScanPage.objects.filter(campaign=camp).count() == 2
+    bw = ScanPage.objects.get(campaign=camp, status=ScanPage.Status.UNREAD)
+    assert "黑白" in bw.problem and bw.source_name.startswith("bw.png")
+    # The counted one is the colour page: one ballot, not two of one serial.
+    assert Ballot.objects.get(campaign=camp).invalid_reason == ""
+
+
+def test_page_images_are_private_and_listed_with_their_digest(
+    campaign_factory, office, private, tmp_path
+):
+    camp, files, _plan = _clean(campaign_factory, office, tmp_path)
+    scan_import(campaign=camp, files=files, user=office)
+    page = ScanPage.objects.get(campaign=camp)
+    path = private / "scans" / page.image
+    assert path.is_file() and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == page.image_sha256
+    rows = list(csv.reader(io.StringIO(scans_index_csv(camp).decode("utf-8-sig"))))
+    assert rows[1][1:3] == ["000001", "1"] and rows[1][-1] == page.image_sha256
+    out = tmp_path / "export"
+    assert export_scans(camp, out) == 1
+    exported = out / rows[1][0]
+    assert hashlib.sha256(exported.read_bytes()).hexdigest() == page.image_sha256
+
+
+def test_staff_pages_need_their_role_and_images_are_not_cached(
+    client, scanned, clerk, leader, office  # noqa: F811
+):
+    camp = scanned[0]
+    page = ScanPage.objects.filter(campaign=camp).first()
+    image = reverse("scan_page_image", args=[camp.slug, page.pk])
+    crop = reverse("scan_row_image", args=[camp.slug, page.pk, 2])
+    assert client.get(image).status_code == 302  # to the login page
+    client.force_login(leader)
+    assert client.get(image).status_code == 403
+    assert client.get(reverse("scan_confirm", args=[camp.slug])).status_code == 403
+    client.force_login(clerk)
+    got = client.get(image)
+    assert got.status_code == 200 and got["Content-Type"] == "image/jpeg"
+    assert "no-store" in got["Cache-Control"]
+    assert client.get(crop)["Content-Type"] == "image/png"
+    # A clerk confirms, but does not import.
+    assert client.post(reverse("scan_upload", args=[camp.slug])).status_code == 403
+
+
+def test_the_upload_page_imports_in_the_background_and_refuses_a_non_scan(
+    client, campaign_factory, office, private, tmp_path, django_capture_on_commit_callbacks
+):
+    camp, files, _plan = _clean(campaign_factory, office, tmp_path, slug="saomiao3")
+    client.force_login(office)
+    url = reverse("scan_upload", args=[camp.slug])
+    bad = SimpleUploadedFile("ballots.pdf", b"not a pdf at all", content_type="application/pdf")
+    got = client.post(url, {"files": [bad]}, follow=True)
+    assert "不是 PDF、TIFF、PNG、JPEG 或 zip 文件" in got.content.decode()
+    assert not ScanPage.objects.filter(campaign=camp).exists()
+    assert not list((private / "scans" / "incoming").iterdir())
+    good = SimpleUploadedFile("scan.png", files[0][0].read_bytes(), content_type="image/png")
+    with django_capture_on_commit_callbacks(execute=True):
+        got = client.post(url, {"files": [good]})
+    assert got.status_code == 302 and "/jobs/" in got["Location"]
+    # Tests run jobs inline: the page is read, the ballot counted, the upload gone.
+    assert Ballot.objects.filter(campaign=camp, serial="000001").count() == 1
+    assert not list((private / "scans" / "incoming").iterdir())
+    desk = client.get(reverse("scan_desk", args=[camp.slug])).content.decode()
+    assert "scan.png" in desk
