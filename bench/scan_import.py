@@ -136,15 +136,15 @@ def _settle(campaign: Any, folder: Path) -> dict[str, Any]:
         for r in page.rows:
             if r[2]:
                 checked += 1
-                wrong += int(page.marks[str(r[0])] != truth[r[0]])
+                wrong += int((page.marks or {})[str(r[0])] != truth[r[0]])
     layout = Layout.of(campaign)
     mismatched = 0
     for ballot in Ballot.objects.filter(campaign=campaign).prefetch_related("scan_pages"):
-        marks = [0] * len(layout.cells)
+        settled = [0] * len(layout.cells)
         for page in ballot.scan_pages.all():
-            for row, mark in page.marks.items():
-                marks[int(row)] = mark
-        mismatched += int(layout.read(marks).answers != list(ballot.answers))
+            for row, mark in (page.marks or {}).items():
+                settled[int(row)] = mark
+        mismatched += int(layout.read(settled).answers != list(ballot.answers))
     from django.db.models import Count
 
     return {
