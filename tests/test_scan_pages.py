@@ -117,3 +117,49 @@ def test_the_upload_page_imports_in_the_background_and_refuses_a_non_scan(
     assert not list((private / "scans" / "incoming").iterdir())
     desk = client.get(reverse("scan_desk", args=[camp.slug])).content.decode()
     assert "scan.png" in desk
+
+
+def test_a_zip_of_a_multipage_tiff_and_a_jpeg_reads_in_order(
+    campaign_factory, office, private, tmp_path
+):
+    import zipfile
+
+    camp, pdf, layout = small_campaign(campaign_factory, office, slug="yasuo", ballots=3)
+    plan = {row: 1 + row % 4 for row in range(len(Layout.of(camp).cells))}
+    files = marked_pages(pdf, layout, [(plan, -1)] * 3, tmp_path)
+    images = [cv2.imread(str(p)) for p, _name in files]
+    assert cv2.imwritemulti(str(tmp_path / "a.tif"), [cv2.cvtColor(i, cv2.COLOR_BGR2GRAY)
+                                                       for i in images[:2]])
+    cv2.imwrite(str(tmp_path / "b.jpg"), images[2], [cv2.IMWRITE_JPEG_QUALITY, 85])
+    with zipfile.ZipFile(tmp_path / "stack.zip", "w") as z:
+        z.write(tmp_path / "a.tif", "01/a.tif")
+        z.write(tmp_path / "b.jpg", "02/b.jpg")
+    seen: list[tuple[int, int]] = []
+    summary = scan_import(
+        campaign=camp, files=[(tmp_path / "stack.zip", "stack.zip")], user=office,
+        progress=lambda done, total, message: seen.append((done, total)),
+    )
+    assert (summary.pages, summary.ballots) == (3, 3)
+    names = list(ScanPage.objects.filter(campaign=camp).order_by("seq")
+                 .values_list("source_name", "serial"))
+    assert names == [("stack.zip/01/a.tif p1", "000001"), ("stack.zip/01/a.tif p2", "000002"),
+                     ("stack.zip/02/b.jpg p1", "000003")]
+    assert seen[-1][0] == 3 and seen[-1][1] >= 2  # progress with a total
+
+
+def test_a_supervisor_samples_about_one_percent_of_machine_read_pages(
+    campaign_factory, office, private, tmp_path
+):
+    from ballots.scan.services import page_sample_record, sample_due
+
+    camp, files, _plan = _clean(campaign_factory, office, tmp_path, slug="chouyang")
+    scan_import(campaign=camp, files=files, user=office)
+    due = sample_due(camp)
+    assert len(due) == 1  # ceil(1% of 1)
+    from ballots.scan.services import ScanError
+
+    with pytest.raises(ScanError):
+        page_sample_record(page=due[0], agrees=False, note="", user=office)
+    page_sample_record(page=due[0], agrees=True, note="", user=office)
+    assert sample_due(camp) == []
+    assert ScanPage.objects.get(campaign=camp).sample_ok is True

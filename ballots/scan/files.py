@@ -91,7 +91,13 @@ def pages_of(path: Path, name: str) -> Iterator[SourcePage]:
                 target.unlink()
         return
     try:
-        images = reader.read_pdf_pages(str(path)) if kind == "pdf" else reader.read_image_file(path)
+        if kind == "pdf":
+            images = reader.read_pdf_pages(str(path))
+        elif kind == "tiff":
+            # By content, not name: a zip's member is unpacked under a name of ours.
+            images = _tiff_pages(path)
+        else:
+            images = reader.read_image_file(path)
         for i, image in enumerate(images, start=1):
             yield SourcePage(name=name, number=i, image=image)
     except ScanFileError:
@@ -100,3 +106,35 @@ def pages_of(path: Path, name: str) -> Iterator[SourcePage]:
         raise ScanFileError(
             _("“%(name)s”无法读取:%(error)s") % {"name": name, "error": exc}
         ) from exc
+
+
+def _tiff_pages(path: Path) -> Iterator[Any]:
+    import cv2
+
+    ok, pages = cv2.imreadmulti(str(path), flags=cv2.IMREAD_UNCHANGED)
+    if not ok:
+        raise ValueError("not a readable TIFF")
+    yield from pages
+
+
+def count_pages(path: Path) -> int:
+    """How many pages a checked file holds, for the progress bar (a zip's members each count
+    as one page unless they are PDFs or TIFFs, which are not opened for this)."""
+    with path.open("rb") as f:
+        kind = kind_of(f.read(8))
+    if kind == "pdf":
+        import pypdfium2 as pdfium  # type: ignore[import-untyped]
+
+        doc = pdfium.PdfDocument(str(path))
+        try:
+            return len(doc)
+        finally:
+            doc.close()
+    if kind == "tiff":
+        import cv2
+
+        return int(cv2.imcount(str(path)))
+    if kind == "zip":
+        with zipfile.ZipFile(path) as z:
+            return sum(1 for i in z.infolist() if not i.is_dir())
+    return 1

@@ -38,7 +38,7 @@ from ballots.paper.cells import SPOILED
 from ballots.paper.ranges import Ranges
 from ballots.reading import SEVERAL, UNMARKED
 from ballots.scan import reader, store
-from ballots.scan.files import ScanFileError, check, pages_of
+from ballots.scan.files import ScanFileError, check, count_pages, pages_of
 from ballots.services import WRITABLE, BallotError, Layout, ballot_create
 from campaigns.models import Campaign, ImportBatch
 from core.audit import audit
@@ -157,6 +157,7 @@ def scan_read(
             check(path, name)
         except ScanFileError as exc:
             raise ScanError(str(exc)) from exc
+    total = sum(count_pages(path) for path, _name in files)
     out: list[_Read] = []
     try:
         for path, name in files:
@@ -170,7 +171,8 @@ def scan_read(
                     image, sha, size, rows = _stored(campaign.pk, sp.image, read)
                     out.append(_Read(sp.name, sp.number, image, size, read, rows, sha))
                 if progress is not None:
-                    progress(len(out), 0, _("已读取 %(n)d 页") % {"n": len(out)})
+                    done = len(out)
+                    progress(done, max(total, done), _("已读取 %(n)d 页") % {"n": done})
     except ScanFileError as exc:
         _forget(out)
         raise ScanError(str(exc)) from exc
