@@ -87,6 +87,10 @@ def test_a_clerk_confirms_uncertain_rows_by_keyboard_and_the_ballot_counts(
     second = Ballot.objects.get(campaign=camp, serial="000002").votes()
     assert second[4].option_id is None and second[4].kind == KIND_SPOILED  # not blank
     assert ScanPage.objects.filter(campaign=camp, status=ScanPage.Status.COUNTED).count() == 2
+    # The supervisor's sample shows a page the machine read alone... here none: both pages
+    # had a person, so the sample is empty and says so.
+    desk.goto(live_server.url + reverse("scan_sample", args=[camp.slug]))
+    assert "目前没有需要抽查的页面" in desk.locator("main").inner_text()
 
 
 def test_the_confirmation_screen_fits_360px(browser, live_server, scanned, clerk):  # noqa: F811
@@ -104,3 +108,28 @@ def test_the_confirmation_screen_fits_360px(browser, live_server, scanned, clerk
     image = tab.value
     image.wait_for_load_state()
     assert image.evaluate("document.images[0].naturalWidth") > 800
+
+
+def test_a_supervisor_checks_a_sampled_page_against_its_image(
+    browser, live_server, campaign_factory, office, settings, tmp_path
+):
+    from ballots.scan.services import scan_import
+    from ballots.services import Layout
+    from tests.scan_helpers import marked_pages, small_campaign
+
+    settings.PINGYI_PRIVATE_FILES_ROOT = tmp_path / "private"
+    camp, pdf, layout = small_campaign(campaign_factory, office, slug="chouyang", ballots=1)
+    plan = {row: 1 + row % 4 for row in range(len(Layout.of(camp).cells))}
+    scan_import(campaign=camp, files=marked_pages(pdf, layout, [(plan, -1)], tmp_path),
+                user=office)
+    page = logged_in(browser, live_server, office)
+    page.goto(live_server.url + reverse("scan_sample", args=[camp.slug]))
+    text = page.locator("main").inner_text()
+    # The machine's reading of every row beside the page's image.
+    assert text.count("基本满意") >= 2 and "市人社局" in text
+    assert page.evaluate("document.querySelector('main img').naturalWidth") > 800
+    shot(page, "scan-sample-1280", full_page=True)
+    with page.expect_navigation():
+        page.locator("button", has_text="全部一致").click()
+    assert "目前没有需要抽查的页面" in page.locator("main").inner_text()
+    assert ScanPage.objects.get(campaign=camp).sample_ok is True
