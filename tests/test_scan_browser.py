@@ -19,27 +19,13 @@ pytest.importorskip("pypdfium2")
 from ballots.answers import KIND_SPOILED  # noqa: E402
 from ballots.models import Ballot, ScanPage  # noqa: E402
 from tests.scan_helpers import scanned  # noqa: E402, F401
-from tests.test_paper_browser import ARGS, CHROMIUM, logged_in, shot  # noqa: E402
+from tests.test_paper_browser import CHROMIUM, browser, logged_in, shot  # noqa: E402, F401
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture
-def browser():
-    from django.db import connections
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-            connections.close_all()
 
 
 def test_a_clerk_confirms_uncertain_rows_by_keyboard_and_the_ballot_counts(
@@ -111,7 +97,7 @@ def test_the_confirmation_screen_fits_360px(browser, live_server, scanned, clerk
 
 
 def test_a_supervisor_checks_a_sampled_page_against_its_image(
-    browser, live_server, campaign_factory, office, settings, tmp_path
+    browser, live_server, campaign_factory, office, settings, tmp_path  # noqa: F811
 ):
     from ballots.scan.services import scan_import
     from ballots.services import Layout
