@@ -280,6 +280,7 @@ def _record(
     ScanPage.objects.bulk_create(pages, batch_size=500)
     serials = sorted({p.serial for p in pages if p.status == ScanPage.Status.WAITING})
     made = _assemble(campaign, serials, batch, layout, ranges)
+    _assemble_again_after_commit(campaign.pk, serials)
     summary.ballots = len(made)
     summary.waiting = ScanPage.objects.filter(
         batch=batch, status=ScanPage.Status.WAITING
@@ -290,6 +291,24 @@ def _record(
         after=summary.as_json(), object_repr=filename[:200],
     )
     return summary
+
+
+def _assemble_again_after_commit(campaign_id: int, serials: Sequence[str]) -> None:
+    """Put these serials' pages together once more after this transaction commits.
+
+    Two transactions settling the two pages of one ballot at once (two clerks, or a clerk and
+    an import) each see only their own page waiting, and neither counts the ballot. Whichever
+    commits last sees both from here. The pages are locked FOR UPDATE with `status = waiting`
+    in the query, so two of these running at once count the ballot once."""
+    serials = list(serials)
+    if not serials:
+        return
+
+    def again() -> None:
+        with transaction.atomic():
+            _assemble(Campaign.objects.get(pk=campaign_id), serials, None)
+
+    transaction.on_commit(again)
 
 
 def _assemble(
@@ -438,6 +457,7 @@ def page_confirm(*, page: ScanPage, keys: Mapping[int, int], user: Any) -> list[
             user=user, action="scan_confirm", obj=locked, campaign=locked.campaign,
             after={"rows": len(unsure), "changed_from_machine": changed},
         )
+        _assemble_again_after_commit(locked.campaign_id, [locked.serial])
         return _assemble(locked.campaign, [locked.serial], None)
 
 
@@ -467,6 +487,7 @@ def page_set_serial(*, page: ScanPage, serial: str, user: Any) -> list[Ballot]:
             after={"serial": locked.serial, "page": locked.page_no},
         )
         if locked.status == ScanPage.Status.WAITING:
+            _assemble_again_after_commit(locked.campaign_id, [locked.serial])
             return _assemble(locked.campaign, [locked.serial], None)
     return []
 
