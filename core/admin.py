@@ -57,7 +57,12 @@ class BackgroundJobAdmin(ReadOnlyAdmin):
 # What a staged upload holds: the values of campaigns.ImportBatch.Kind, named as there (core may
 # not import campaigns; tests/test_admin_chinese.py keeps the two in step). A kind missing here
 # shows as stored.
-UPLOAD_KINDS = {"units": _("被评单位"), "ballots": _("选票"), "representatives": _("评议代表")}
+UPLOAD_KINDS = {
+    "units": _("被评单位"),
+    "ballots": _("选票"),
+    "representatives": _("评议代表"),
+    "scans": _("扫描选票"),
+}
 
 
 class UploadKindFilter(admin.SimpleListFilter):
