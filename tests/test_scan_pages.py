@@ -163,3 +163,22 @@ def test_a_supervisor_samples_about_one_percent_of_machine_read_pages(
     page_sample_record(page=due[0], agrees=True, note="", user=office)
     assert sample_due(camp) == []
     assert ScanPage.objects.get(campaign=camp).sample_ok is True
+
+
+def test_a_scanners_pdf_of_jpeg_pages_imports(campaign_factory, office, private, tmp_path):
+    from bench.scanset import images_pdf
+
+    camp, pdf, layout = small_campaign(campaign_factory, office, slug="pdfsaomiao", ballots=2)
+    plan = {row: 1 + row % 4 for row in range(len(Layout.of(camp).cells))}
+    pngs = marked_pages(pdf, layout, [(plan, -1)] * 2, tmp_path)
+    jpgs = []
+    for path, _name in reversed(pngs):  # pages in any order
+        jpg = path.with_suffix(".jpg")
+        cv2.imwrite(str(jpg), cv2.imread(str(path)), [cv2.IMWRITE_JPEG_QUALITY, 80])
+        jpgs.append(jpg)
+    images_pdf(jpgs, tmp_path / "stack.pdf")
+    summary = scan_import(campaign=camp, files=[(tmp_path / "stack.pdf", "stack.pdf")],
+                          user=office)
+    assert (summary.pages, summary.ballots, summary.confident) == (2, 2, 2)
+    assert sorted(Ballot.objects.filter(campaign=camp).values_list("serial", flat=True)) == [
+        "000001", "000002"]
