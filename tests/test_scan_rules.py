@@ -176,3 +176,19 @@ def test_a_ballot_lacking_a_page_or_with_pages_that_disagree_waits(
         options = list(camp.options.order_by("order", "id").values_list("id", flat=True))
         assert [options.index(v.option_id) + 1 for v in votes] == [plan[r] for r in range(n)]
     assert not ScanPage.objects.filter(campaign=camp).exclude(status="counted").exists()
+
+
+@pytest.mark.parametrize("key", [1, 3])
+def test_the_same_option_on_every_row_is_read_as_marked(
+    campaign_factory, office, settings, tmp_path, key
+):
+    """The voter satisfied with every unit: the column of marks is no empty level."""
+    settings.PINGYI_PRIVATE_FILES_ROOT = tmp_path / "private"
+    camp, pdf, layout = small_campaign(campaign_factory, office, slug=f"quanbu{key}", ballots=1)
+    n = len(Layout.of(camp).cells)
+    files = marked_pages(pdf, layout, [({row: key for row in range(n)}, -1)], tmp_path)
+    summary = scan_import(campaign=camp, files=files, user=office)
+    assert (summary.confident, summary.ballots) == (1, 1)
+    options = list(camp.options.order_by("order", "id").values_list("id", flat=True))
+    votes = Ballot.objects.get(campaign=camp).votes()
+    assert [v.option_id for v in votes] == [options[key - 1]] * n

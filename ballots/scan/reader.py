@@ -428,14 +428,19 @@ def _rows(
     keys = np.array([b["key"] for b in boxes])
     share, dark, ring, ring_any = m.share.copy(), m.dark.copy(), m.ring.copy(), m.ring_any.copy()
     faint = m.faint.copy()
-    # Against the page's own empty boxes: the median of each column of boxes.
+    # Against the page's own empty boxes: the median of each column of boxes, but never above
+    # the lower quartile of all boxes of the page. A voter who marks the same option on most
+    # rows (全部满意) makes that column's median a mark, and subtracting it would read every
+    # mark of the column as blank, with confidence. At most one box of a row is marked (or it
+    # is spoiled), so at least half of a page's boxes are empty on any scale of two or more
+    # options and its lower quartile is an empty box's level; a level too low only makes empty
+    # boxes look less empty (sending them to a person), never a mark vanish.
+    measures = (share, dark, ring, ring_any, faint)
+    floors = [float(np.percentile(v, 25)) for v in measures]
     for k in np.unique(keys):
         sel = keys == k
-        share[sel] -= np.median(share[sel])
-        dark[sel] -= np.median(dark[sel])
-        ring[sel] -= np.median(ring[sel])
-        ring_any[sel] -= np.median(ring_any[sel])
-        faint[sel] -= np.median(faint[sel])
+        for v, floor in zip(measures, floors, strict=True):
+            v[sel] -= min(float(np.median(v[sel])), floor)
     marked = (share >= MARK_SHARE) | (ring >= MARK_RING)
     empty = (faint <= EMPTY_SHARE) & (dark <= EMPTY_DARK) & (ring_any <= EMPTY_RING)
     by_row: dict[int, list[int]] = {}

@@ -440,7 +440,10 @@ def page_confirm(*, page: ScanPage, keys: Mapping[int, int], user: Any) -> list[
         unsure = [r[0] for r in locked.rows if not r[2]]
         missing = [r for r in unsure if r not in keys]
         if missing:
-            raise ScanError(_("还有 %(n)d 行未确认") % {"n": len(missing)})
+            raise ScanError(
+                _("还有 %(n)d 行未确认:%(rows)s")
+                % {"n": len(missing), "rows": "、".join(_row_names(locked.campaign, missing))}
+            )
         extra = set(keys) - set(unsure)
         if extra:
             raise ScanError(_("只能确认识别不确定的行"))
@@ -459,6 +462,24 @@ def page_confirm(*, page: ScanPage, keys: Mapping[int, int], user: Any) -> list[
         )
         _assemble_again_after_commit(locked.campaign_id, [locked.serial])
         return _assemble(locked.campaign, [locked.serial], None)
+
+
+def _row_names(campaign: Campaign, rows: Sequence[int]) -> list[str]:
+    """Rows as a person finds them on the paper: "第 n 行(unit[ · dimension])"."""
+    from campaigns.models import CampaignUnit, Dimension
+
+    cells = Layout.of(campaign).cells
+    units = dict(CampaignUnit.objects.filter(campaign=campaign).values_list("id", "name"))
+    dims = dict(Dimension.objects.filter(campaign=campaign).values_list("id", "name"))
+    out = []
+    for r in rows:
+        if 0 <= r < len(cells):
+            unit, dim = cells[r]
+            label = units.get(unit, "") + (f" · {dims.get(dim, '')}" if dim else "")
+            out.append(_("第 %(n)d 行(%(u)s)") % {"n": r + 1, "u": label})
+        else:
+            out.append(_("第 %(n)d 行") % {"n": r + 1})
+    return out
 
 
 def page_set_serial(*, page: ScanPage, serial: str, user: Any) -> list[Ballot]:
