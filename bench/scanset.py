@@ -51,6 +51,7 @@ STYLES = (
     ("erasure", 0.003),
     ("erased_only", 0.002),
 )
+FAVOURITE_SHARE = 0.2  # pages whose voter marks one option on nearly every row
 INK = ((20, 20, 25), (150, 40, 20), (30, 30, 160))  # BGR: black, blue and red pens
 
 
@@ -246,6 +247,9 @@ def mark_page(
     thin = 0.7 if faint else 1.0
     names = [n for n, _ in STYLES]
     weights = [w for _, w in STYLES]
+    # Many voters mark the same option on (nearly) every row, most often the first: a column
+    # of marks must not pass for the page's empty level.
+    favourite = rng.choice((1, 1, 1, 2, 3)) if rng.random() < FAVOURITE_SHARE else None
     truth = []
     for row, boxes in sorted(by_row.items()):
         style = "blank" if blank else rng.choices(names, weights)[0]
@@ -268,6 +272,8 @@ def mark_page(
                 mark = b["key"]
         elif style != "blank":
             box = rng.choice(boxes)
+            if favourite is not None and rng.random() < 0.95:
+                box = next((b for b in boxes if b["key"] == favourite), box)
             draw_mark(img, box, style, s, rng, ink, thin)
             mark, ambiguous = box["key"], style == "pencil"
         truth.append((row, mark, ambiguous))
