@@ -188,33 +188,31 @@ def _forget(reads: Sequence[_Read]) -> None:
             store.delete_image(r.image)
 
 
-def _classify(
-    r: _Read, campaign: Campaign, ranges: Ranges, fits: set[str]
-) -> tuple[str, str, str, PrintedRange | None]:
-    """(status, problem, serial, printed range) of a page as read."""
+def _classify(r: _Read, campaign: Campaign, ranges: Ranges, fits: set[str]) -> tuple[str, str, str]:
+    """(status, problem, serial) of a page as read."""
     p = r.page
     if p.slug is not None and p.slug != campaign.slug:
-        return ScanPage.Status.UNREAD, _("不是本活动的选票(二维码:%(s)s)") % {"s": p.slug}, "", None
+        return ScanPage.Status.UNREAD, _("不是本活动的选票(二维码:%(s)s)") % {"s": p.slug}, ""
     if p.rescan:
         # A black-and-white scan cannot show light or erased marks (reader, step 7): no person
         # could confirm them from the image either, so the paper must be scanned again.
-        return ScanPage.Status.UNREAD, _("黑白扫描:请以灰度或彩色重新扫描此页"), "", None
+        return ScanPage.Status.UNREAD, _("黑白扫描:请以灰度或彩色重新扫描此页"), ""
     if not p.registered or not p.rows:
         why = _("页面无法识别(%(p)s):请重新扫描,或手工录入后搁置") % {"p": p.problem}
-        return ScanPage.Status.UNREAD, why, "", None
+        return ScanPage.Status.UNREAD, why, ""
     if p.version not in fits:
         why = _("选票版面与本活动当前的单位或选项不符(版面 %(v)s),不能计入") % {"v": p.version}
-        return ScanPage.Status.UNREAD, why, "", None
+        return ScanPage.Status.UNREAD, why, ""
     if p.serial is None:
-        return ScanPage.Status.SERIAL, _("二维码无法读取:请对照图像输入编号"), "", None
+        return ScanPage.Status.SERIAL, _("二维码无法读取:请对照图像输入编号"), ""
     rng = ranges.find(p.serial)
     if rng is None or rng.layout_version != p.version:
         why = _("编号 %(s)s 不在按此版面印制的编号段内") % {"s": p.serial}
-        return ScanPage.Status.UNREAD, why, p.serial, None
+        return ScanPage.Status.UNREAD, why, p.serial
     serial = rng.fmt(int(p.serial))
     if any(not row[2] for row in r.rows):
-        return ScanPage.Status.CONFIRM, "", serial, rng
-    return ScanPage.Status.WAITING, "", serial, rng
+        return ScanPage.Status.CONFIRM, "", serial
+    return ScanPage.Status.WAITING, "", serial
 
 
 def scan_record(
@@ -231,16 +229,20 @@ def scan_record(
     return summary
 
 
+def _check_not_imported(campaign: Campaign, sha256: str, filename: str) -> None:
+    if ImportBatch.objects.filter(
+        campaign=campaign, kind=ImportBatch.Kind.SCANS, sha256=sha256, undone_at__isnull=True
+    ).exists():
+        raise ScanError(_("同样的扫描文件已经导入过(%(name)s)") % {"name": filename})
+
+
 def _record(
     campaign: Campaign, reads: Sequence[_Read], filename: str, sha256: str, user: Any
 ) -> Summary:
     status = sql.campaign_status_for_write(campaign)
     if status not in WRITABLE:
         raise ScanError(_("评议活动已结束,不能再导入扫描选票"))
-    if ImportBatch.objects.filter(
-        campaign=campaign, kind=ImportBatch.Kind.SCANS, sha256=sha256, undone_at__isnull=True
-    ).exists():
-        raise ScanError(_("同样的扫描文件已经导入过(%(name)s)") % {"name": filename})
+    _check_not_imported(campaign, sha256, filename)
     layout = Layout.of(campaign)
     fits = _fitting_versions(layouts_of(campaign), layout)
     ranges = Ranges(campaign)
@@ -258,7 +260,7 @@ def _record(
         if r.blank:
             summary.blank += 1
             continue
-        st, problem, serial, _rng = _classify(r, campaign, ranges, fits)
+        st, problem, serial = _classify(r, campaign, ranges, fits)
         marks = {str(row[0]): row[1] for row in r.rows} if st == ScanPage.Status.WAITING else None
         pages.append(
             ScanPage(
@@ -393,6 +395,9 @@ def scan_import(
         with path.open("rb") as f:
             while chunk := f.read(1 << 20):
                 digest.update(chunk)
+    # Before reading (minutes for a big stack): the same stack again is refused at once.
+    # _record checks again under the campaign's lock, for two imports racing.
+    _check_not_imported(campaign, digest.hexdigest(), "、".join(n for _p, n in files))
     reads = scan_read(campaign=campaign, files=files, progress=progress)
     if not reads:
         raise ScanError(_("文件中没有任何页面"))
