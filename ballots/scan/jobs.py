@@ -20,8 +20,7 @@ from ballots.scan import store
 from ballots.scan.files import ScanFileError, check
 from ballots.scan.services import ScanError, scan_import
 from campaigns.models import Campaign
-
-Progress = Any
+from core.jobs import Progress
 
 
 def _incoming(token: str) -> Path:

@@ -19,11 +19,10 @@ in a later batch or a supervisor sets them aside.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +41,8 @@ from ballots.scan.files import ScanFileError, check, count_pages, pages_of
 from ballots.services import WRITABLE, BallotError, Layout, ballot_create
 from campaigns.models import Campaign, ImportBatch
 from core.audit import audit
+from core.jobs import Progress
 
-Progress = Callable[[int, int, str], None]
 # Share of the pages read without a person that a supervisor is offered to check by eye.
 SAMPLE_SHARE = 0.01
 
@@ -64,7 +63,6 @@ class Summary:
     waiting: int = 0
     blank: int = 0  # empty backs of sheets (duplex scans of one-sided ballots), skipped
     batch: int | None = None
-    problems: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -584,7 +582,3 @@ def close_blockers(campaign: Campaign) -> list[str]:
     words = {str(s): str(label) for s, label in ScanPage.Status.choices}
     parts = "、".join(f"{words[str(s)]} {n} 页" for s, n in sorted(counts.items()))
     return [_("还有扫描页未处理完:%(parts)s(见“扫描选票”)") % {"parts": parts}]
-
-
-def summary_json(summary: Summary) -> str:
-    return json.dumps(summary.as_json(), ensure_ascii=False)
